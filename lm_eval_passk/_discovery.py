@@ -1,0 +1,92 @@
+"""Make plain `lm_eval` see our tasks without `--include_path`.
+
+lm-eval 0.4.13 indexes task YAMLs only from its own folder and `--include_path`; nothing
+reads installed packages. `lm_eval_passk.pth` imports this module at interpreter start-up.
+It only registers an import hook (no lm-eval, numpy or torch import); when lm-eval itself
+imports `lm_eval.tasks._index`, the hook wraps `TaskIndex.build` so that our task folder
+is indexed right after lm-eval's built-in tasks. A user's `--include_path` still comes
+later and so still wins on name clashes. When lm-eval reads the `lm_eval.tasks` entry
+point group (declared in pyproject.toml) this module can retire: the wrapper never adds
+the folder twice.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TYPE_CHECKING = False  # typing itself is not imported at start-up, see below
+if TYPE_CHECKING:
+    from typing import Any
+
+# Only os and sys at import time: both are loaded before site-packages' .pth files run, so the
+# start-up cost stays at one small module (pathlib alone would add milliseconds).
+_TARGET = "lm_eval.tasks._index"
+TASKS_DIR = os.path.join(os.path.dirname(os.path.realpath(__file__)), "tasks")
+
+
+def with_passk_tasks(paths: list[Any]) -> list[Any]:
+    """Insert our task folder after lm-eval's built-in folder, if that one is indexed."""
+    from pathlib import Path
+
+    resolved = [Path(p).resolve() for p in paths]
+    if Path(TASKS_DIR) in resolved:
+        return list(paths)
+    for position, path in enumerate(resolved):
+        if path.name == "tasks" and path.parent.name == "lm_eval":
+            return [*paths[: position + 1], Path(TASKS_DIR), *paths[position + 1 :]]
+    # lm-eval's defaults are off (include_defaults=False): the caller wants only its paths.
+    return list(paths)
+
+
+def _patch_task_index(module: Any) -> None:
+    task_index = module.TaskIndex
+    original_build = task_index.build
+
+    def build(paths: Any, **kwargs: Any) -> Any:
+        return original_build(with_passk_tasks(list(paths)), **kwargs)
+
+    task_index.build = staticmethod(build)
+
+
+class _PatchingLoader:
+    """Runs the real loader, then patches the freshly executed module."""
+
+    def __init__(self, loader: Any) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self._loader.exec_module(module)
+        _patch_task_index(module)
+
+
+class _IndexFinder:
+    """A meta-path finder that only reacts to lm-eval's task index module."""
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+        if name != _TARGET:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None and spec.loader is not None:
+                spec.loader = _PatchingLoader(spec.loader)
+                return spec
+        return None
+
+
+def install() -> None:
+    """Register the hook once per interpreter; patch at once if lm-eval is already loaded."""
+    if any(isinstance(finder, _IndexFinder) for finder in sys.meta_path):
+        return
+    if _TARGET in sys.modules:
+        _patch_task_index(sys.modules[_TARGET])
+        return
+    sys.meta_path.insert(0, _IndexFinder())
+
+
+install()

@@ -1,0 +1,1 @@
+"""What every pass@k task shares: options, dataset loading, prompts, grading filter, task class."""

@@ -1,0 +1,105 @@
+"""Load a benchmark from the hub or from a local `data_dir`, as lm-eval's `custom_dataset`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lm_eval_passk.tasks._common.options import read_options
+from lm_eval_passk.tasks._common.prompts import render_prompt
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One benchmark problem in the shape every pass@k task uses."""
+
+    problem_id: str
+    problem: str
+    answer: str
+    solution: str = ""
+
+
+@dataclass(frozen=True)
+class BenchmarkSource:
+    """Where a benchmark lives and how one of its rows becomes a Problem."""
+
+    name: str  # benchmark name as the graders know it, e.g. "math500"
+    hub_path: str
+    hub_split: str
+    local_file: str  # relative to data_dir, e.g. "math500/test.jsonl"
+    to_problem: Callable[[dict[str, Any], int], Problem]  # (row, row index) -> Problem
+    hub_config: str | None = None
+
+
+class DataError(ValueError):
+    """A benchmark row that cannot become a problem; the message names file and line."""
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, record) from a JSON-lines file, with errors naming the line."""
+    with path.open(encoding="utf-8") as lines:
+        for line_number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise DataError(f"{path}, line {line_number}: invalid JSON ({error.msg})") from None
+            if not isinstance(record, dict):
+                raise DataError(f"{path}, line {line_number}: expected a JSON object")
+            yield line_number, record
+
+
+def _rows(source: BenchmarkSource, data_dir: Path | None) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (where, row): `where` names the file and line, or the hub dataset and row."""
+    if data_dir is not None:
+        path = data_dir / source.local_file
+        if not path.is_file():
+            raise FileNotFoundError(f"{source.name}: expected {path} under data_dir {data_dir}")
+        for line_number, record in read_jsonl(path):
+            yield f"{path}, line {line_number}", record
+        return
+    import datasets
+
+    rows = datasets.load_dataset(source.hub_path, source.hub_config, split=source.hub_split)
+    for index, record in enumerate(rows):
+        yield f"{source.hub_path} [{source.hub_split}] row {index}", record
+
+
+def load_problems(source: BenchmarkSource, data_dir: Path | None) -> list[Problem]:
+    """All problems of a benchmark, each with a non-empty statement and gold answer."""
+    problems = []
+    for index, (where, row) in enumerate(_rows(source, data_dir)):
+        try:
+            problem = source.to_problem(row, index)
+        except KeyError as error:
+            raise DataError(f"{where}: missing field {error}") from None
+        if not problem.problem.strip() or not problem.answer.strip():
+            raise DataError(f"{where}: empty problem statement or gold answer")
+        problems.append(problem)
+    ids = [problem.problem_id for problem in problems]
+    if len(set(ids)) != len(ids):
+        raise DataError(f"{source.name}: problem ids are not unique")
+    return problems
+
+
+def load_dataset(source: BenchmarkSource, **metadata: Any) -> Any:
+    """lm-eval `custom_dataset`: a DatasetDict with one `test` split of prompted problems."""
+    import datasets
+
+    options = read_options(metadata)
+    docs = [
+        {
+            "problem_id": problem.problem_id,
+            "problem": problem.problem,
+            "answer": problem.answer,
+            "solution": problem.solution,
+            "passk_task": source.name,
+            "passk_prompt": render_prompt(options.prompt, problem.problem),
+        }
+        for problem in load_problems(source, options.data_dir)
+    ]
+    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})

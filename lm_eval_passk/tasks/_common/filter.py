@@ -1,0 +1,99 @@
+"""The pass@k filter: keep all n responses of every problem and grade them in one pass.
+
+lm-eval's default filter (`take_first`) keeps one response per problem; this one replaces
+it. Before grading, the raw responses are written to disk so a grading failure loses
+nothing the GPU produced.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from lm_eval.api.filter import Filter
+
+from lm_eval_passk.grading import Verdict, grade_many
+from lm_eval_passk.metrics.sampling import (
+    all_identical,
+    identical_fraction,
+    sampling_is_degenerate,
+)
+
+log = logging.getLogger("lm_eval_passk")
+
+RAW_DIR_VARIABLE = "LM_EVAL_PASSK_RAW_DIR"
+
+
+def raw_responses_dir() -> Path:
+    """Where raw responses are saved: $LM_EVAL_PASSK_RAW_DIR or ~/.cache/lm_eval_passk/raw."""
+    configured = os.environ.get(RAW_DIR_VARIABLE)
+    return Path(configured) if configured else Path.home() / ".cache" / "lm_eval_passk" / "raw"
+
+
+def save_raw_responses(resps: Sequence[Sequence[str]], docs: Sequence[dict[str, Any]]) -> Path:
+    """Write every problem's responses as JSON lines; return the file's path."""
+    directory = raw_responses_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    task = docs[0]["passk_task"] if docs else "empty"
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
+    path = directory / f"{task}_{stamp}_{os.getpid()}.jsonl"
+    with path.open("w", encoding="utf-8") as out:
+        for doc, responses in zip(docs, resps):
+            record = {"problem_id": doc["problem_id"], "responses": list(responses)}
+            out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return path
+
+
+def warn_if_degenerate(task: str, resps: Sequence[Sequence[str]]) -> float:
+    """Log a loud warning when most problems' responses are identical; return the fraction."""
+    fraction = identical_fraction(resps)
+    if sampling_is_degenerate(fraction):
+        log.warning(
+            "\n%s\n%s: %.0f%% of problems got n identical responses. pass@k for k > 1 is "
+            "meaningless. Causes: greedy decoding (do_sample false / temperature 0), a "
+            "`seed` in generation kwargs, or --use_cache hits.\n%s",
+            "!" * 80, task, 100 * fraction, "!" * 80,
+        )
+    return fraction
+
+
+class GradedResponses(list):
+    """One problem's verdicts, one compact JSON string per response (lm-eval logs a filter's
+    output as strings, so JSON keeps it machine-readable), plus the counts pass@k needs."""
+
+    def __init__(self, verdicts: Sequence[Verdict], identical: bool) -> None:
+        super().__init__(json.dumps(v.to_dict(), ensure_ascii=False) for v in verdicts)
+        self.n_correct = sum(v.correct for v in verdicts)
+        self.identical = identical
+
+
+class GradeAllResponses(Filter):
+    """Grade all n responses of all problems in one pass; one GradedResponses per problem."""
+
+    def apply(
+        self, resps: Iterable[Sequence[str]], docs: list[dict[str, Any]]
+    ) -> list[GradedResponses]:
+        resps = [list(responses) for responses in resps]
+        task = docs[0]["passk_task"] if docs else "unknown"
+        path = save_raw_responses(resps, docs)
+        log.info("%s: raw responses of %d problems saved to %s", task, len(docs), path)
+        warn_if_degenerate(task, resps)
+
+        flat_tasks, flat_responses, flat_targets = [], [], []
+        for doc, responses in zip(docs, resps):
+            flat_tasks += [doc["passk_task"]] * len(responses)
+            flat_responses += responses
+            flat_targets += [doc["answer"]] * len(responses)
+        verdicts = grade_many(flat_tasks, flat_responses, flat_targets)
+
+        graded, start = [], 0
+        for responses in resps:
+            problem_verdicts = verdicts[start : start + len(responses)]
+            graded.append(GradedResponses(problem_verdicts, all_identical(responses)))
+            start += len(responses)
+        return graded

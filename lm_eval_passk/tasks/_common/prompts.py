@@ -1,0 +1,23 @@
+"""Prompt templates (Yue et al. 2025, Appendix E), selected with `--metadata '{"prompt": ...}'`."""
+
+from __future__ import annotations
+
+_BOXED_INSTRUCTION = "Please reason step by step, and put your final answer within \\boxed{}."
+
+PROMPTS: dict[str, str] = {
+    # The problem and the boxed-answer instruction; lm-eval's --apply_chat_template wraps it.
+    "boxed": "{problem}\n" + _BOXED_INSTRUCTION,
+    # The paper's SimpleRL / Qwen prompt in raw Qwen chat markup, used for base models too.
+    # Run it without --apply_chat_template: the markup is already here.
+    "qwen-boxed": (
+        "<|im_start|>system\nYou are a helpful assistant.<|im_end|>\n"
+        "<|im_start|>user\n{problem}\n" + _BOXED_INSTRUCTION + "<|im_end|>\n"
+        "<|im_start|>assistant\n"
+    ),
+}
+DEFAULT_PROMPT = "boxed"
+
+
+def render_prompt(name: str, problem: str) -> str:
+    """Fill a named template with one problem statement."""
+    return PROMPTS[name].replace("{problem}", problem)

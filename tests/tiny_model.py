@@ -1,0 +1,55 @@
+"""Build a tiny random causal LM and a word-level tokenizer offline, for CLI tests.
+
+The vocabulary is a handful of words, numbers and `\\boxed{n}` tokens, and the weights are
+random and small, so sampling is close to uniform over it: responses are a dozen tokens
+long (EOS is one token of ~16) and some of them end in the right boxed answer, which
+gives every problem a varied number of correct samples.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+VOCAB_WORDS = [
+    "The", "answer", "is", "so", "we", "get", ".", "####",
+    "1", "2", "3", "\\boxed{1}", "\\boxed{2}", "\\boxed{3}",
+]
+SPECIAL = ["<unk>", "<pad>", "</s>"]
+
+
+def build_tiny_model(directory: Path, max_positions: int = 17000) -> Path:
+    """Save a tokenizer and a randomly initialised 1-layer Llama under `directory`."""
+    import torch
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    tokenizer = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
+    trainer = trainers.WordLevelTrainer(special_tokens=SPECIAL, min_frequency=1)
+    tokenizer.train_from_iterator([" ".join(VOCAB_WORDS)], trainer=trainer)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="<unk>", pad_token="<pad>", eos_token="</s>"
+    )
+    fast.save_pretrained(directory)
+
+    torch.manual_seed(0)
+    config = LlamaConfig(
+        vocab_size=tokenizer.get_vocab_size(),
+        hidden_size=16,
+        intermediate_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        num_key_value_heads=2,
+        max_position_embeddings=max_positions,
+        eos_token_id=fast.eos_token_id,
+        pad_token_id=fast.pad_token_id,
+        bos_token_id=None,
+    )
+    LlamaForCausalLM(config).save_pretrained(directory)
+    return directory
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(build_tiny_model(Path(sys.argv[1])))
