@@ -1,0 +1,50 @@
+"""Shared fixtures: a tiny random model, the fixture data, and a runner for the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+FIXTURE_DATA = TESTS_DIR / "fixtures" / "data"
+SHARED_DATA = TESTS_DIR.parent.parent / "shared" / "data"
+MATH_TASKS = ("gsm8k_passk", "math500_passk", "aime24_passk", "minerva_math_passk")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from tiny_model import build_tiny_model
+
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"))
+
+
+def offline_env(raw_dir: Path, extra_pythonpath: Path | None = None) -> dict[str, str]:
+    """The environment for a CLI subprocess: offline, raw responses into `raw_dir`."""
+    env = dict(os.environ)
+    env.update(
+        HF_HUB_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        TOKENIZERS_PARALLELISM="false",
+        LM_EVAL_PASSK_RAW_DIR=str(raw_dir),
+    )
+    if extra_pythonpath is not None:
+        env["PYTHONPATH"] = os.pathsep.join(
+            [str(extra_pythonpath), *filter(None, [env.get("PYTHONPATH")])]
+        )
+    return env
+
+
+def run_lm_eval(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    """Run the real `lm_eval` command line; fail with its output when it fails."""
+    script = Path(sys.executable).with_name("lm_eval")  # the console script users run
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "lm_eval"]
+    command += args
+    result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
+    if result.returncode != 0:
+        pytest.fail(f"lm_eval failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    return result
