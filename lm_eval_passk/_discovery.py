@@ -10,8 +10,6 @@ point group (declared in pyproject.toml) this module can retire: the wrapper nev
 the folder twice.
 """
 
-from __future__ import annotations
-
 import os
 import sys
 
@@ -22,10 +20,10 @@ if TYPE_CHECKING:
 # Only os and sys at import time: both are loaded before site-packages' .pth files run, so the
 # start-up cost stays at one small module (pathlib alone would add milliseconds).
 _TARGET = "lm_eval.tasks._index"
-TASKS_DIR = os.path.join(os.path.dirname(os.path.realpath(__file__)), "tasks")
+TASKS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tasks")
 
 
-def with_passk_tasks(paths: list[Any]) -> list[Any]:
+def with_passk_tasks(paths: "list[Any]") -> "list[Any]":
     """Insert our task folder after lm-eval's built-in folder, if that one is indexed."""
     from pathlib import Path
 
@@ -39,11 +37,11 @@ def with_passk_tasks(paths: list[Any]) -> list[Any]:
     return list(paths)
 
 
-def _patch_task_index(module: Any) -> None:
+def _patch_task_index(module: "Any") -> None:
     task_index = module.TaskIndex
     original_build = task_index.build
 
-    def build(paths: Any, **kwargs: Any) -> Any:
+    def build(paths: "Any", **kwargs: "Any") -> "Any":
         return original_build(with_passk_tasks(list(paths)), **kwargs)
 
     task_index.build = staticmethod(build)
@@ -52,13 +50,13 @@ def _patch_task_index(module: Any) -> None:
 class _PatchingLoader:
     """Runs the real loader, then patches the freshly executed module."""
 
-    def __init__(self, loader: Any) -> None:
+    def __init__(self, loader: "Any") -> None:
         self._loader = loader
 
-    def create_module(self, spec: Any) -> Any:
+    def create_module(self, spec: "Any") -> "Any":
         return self._loader.create_module(spec)
 
-    def exec_module(self, module: Any) -> None:
+    def exec_module(self, module: "Any") -> None:
         self._loader.exec_module(module)
         _patch_task_index(module)
 
@@ -66,7 +64,7 @@ class _PatchingLoader:
 class _IndexFinder:
     """A meta-path finder that only reacts to lm-eval's task index module."""
 
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
+    def find_spec(self, name: str, path: "Any" = None, target: "Any" = None) -> "Any":
         if name != _TARGET:
             return None
         for finder in sys.meta_path:
