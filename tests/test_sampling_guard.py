@@ -31,7 +31,7 @@ def test_filter_warns_loudly(tmp_path: Path, monkeypatch, caplog) -> None:
 
     monkeypatch.setenv("LM_EVAL_PASSK_RAW_DIR", str(tmp_path))
     docs = [
-        {"problem_id": f"p{i}", "passk_task": "math500", "answer": "2"} for i in range(3)
+        {"problem_id": f"p{i}", "passk_task": "math500", "passk_grader": "default", "answer": "2"} for i in range(3)
     ]
     resps = [["\\boxed{2}"] * 4, ["\\boxed{1}"] * 4, ["\\boxed{1}", "\\boxed{2}", "x", "y"]]
     with caplog.at_level(logging.WARNING, logger="lm_eval_passk"):

@@ -98,6 +98,7 @@ def load_dataset(source: BenchmarkSource, **metadata: Any) -> Any:
             "answer": problem.answer,
             "solution": problem.solution,
             "passk_task": source.name,
+            "passk_grader": options.grader,
             "passk_prompt": render_prompt(options.prompt, problem.problem),
         }
         for problem in load_problems(source, options.data_dir)

@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +40,7 @@ def save_raw_responses(resps: Sequence[Sequence[str]], docs: Sequence[dict[str, 
     """Write every problem's responses as JSON lines; return the file's path."""
     directory = raw_responses_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    task = docs[0]["passk_task"] if docs else "empty"
+    task = docs[0]["passk_task"]
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     path = directory / f"{task}_{stamp}_{os.getpid()}.jsonl"
     with path.open("w", encoding="utf-8") as out:
@@ -70,6 +71,7 @@ class GradedResponses(list):
         super().__init__(json.dumps(v.to_dict(), ensure_ascii=False) for v in verdicts)
         self.n_correct = sum(v.correct for v in verdicts)
         self.identical = identical
+        self.reasons = Counter(v.reason for v in verdicts)
 
 
 class GradeAllResponses(Filter):
@@ -79,17 +81,22 @@ class GradeAllResponses(Filter):
         self, resps: Iterable[Sequence[str]], docs: list[dict[str, Any]]
     ) -> list[GradedResponses]:
         resps = [list(responses) for responses in resps]
-        task = docs[0]["passk_task"] if docs else "unknown"
+        if not docs:
+            return []
+        task, grader = docs[0]["passk_task"], docs[0]["passk_grader"]
         path = save_raw_responses(resps, docs)
         log.info("%s: raw responses of %d problems saved to %s", task, len(docs), path)
         warn_if_degenerate(task, resps)
 
-        flat_tasks, flat_responses, flat_targets = [], [], []
-        for doc, responses in zip(docs, resps):
-            flat_tasks += [doc["passk_task"]] * len(responses)
-            flat_responses += responses
-            flat_targets += [doc["answer"]] * len(responses)
-        verdicts = grade_many(flat_tasks, flat_responses, flat_targets)
+        # All problems' responses in one call: one deduplicated, parallel pass.
+        flat_responses = [response for responses in resps for response in responses]
+        flat_targets = [doc["answer"] for doc, responses in zip(docs, resps) for _ in responses]
+        verdicts = grade_many(task, flat_responses, flat_targets, grader=grader)
+        reasons = Counter(verdict.reason for verdict in verdicts)
+        log.info(
+            "%s: graded %d responses with the %s grader: %s",
+            task, len(verdicts), grader, ", ".join(f"{r} {c}" for r, c in reasons.most_common()),
+        )
 
         graded, start = [], 0
         for responses in resps:

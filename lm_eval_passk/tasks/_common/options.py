@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lm_eval_passk.grading.config import CONFIGS as GRADERS
 from lm_eval_passk.tasks._common.prompts import DEFAULT_PROMPT, PROMPTS
 
 
@@ -14,10 +15,11 @@ class PassKOptions:
     n: int | None  # samples per problem; None keeps the task's default
     data_dir: Path | None  # local copies laid out like shared/data; None reads the hub
     prompt: str
+    grader: str  # "default" or "paper" (lm_eval_passk.grading.config)
 
 
 def read_options(metadata: dict[str, Any]) -> PassKOptions:
-    """Read and check `n`, `data_dir` and `prompt` from a task's metadata."""
+    """Read and check `n`, `data_dir`, `prompt` and `grader` from a task's metadata."""
     n = metadata.get("n")
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ValueError(f"--metadata 'n' must be a positive integer, got {n!r}")
@@ -31,4 +33,9 @@ def read_options(metadata: dict[str, Any]) -> PassKOptions:
         raise ValueError(
             f"--metadata 'prompt' must be one of {', '.join(sorted(PROMPTS))}, got {prompt!r}"
         )
-    return PassKOptions(n=n, data_dir=data_dir, prompt=prompt)
+    grader = metadata.get("grader", "default")
+    if grader not in GRADERS:
+        raise ValueError(
+            f"--metadata 'grader' must be one of {', '.join(sorted(GRADERS))}, got {grader!r}"
+        )
+    return PassKOptions(n=n, data_dir=data_dir, prompt=prompt, grader=grader)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from lm_eval.api.task import ConfigurableTask
@@ -34,11 +35,14 @@ class PassKTask(ConfigurableTask):
         # its registry (and then in HF evaluate, over the network).
         config["process_results"] = self.process_results
         self._per_problem: dict[str, dict[str, Any]] = {}
+        self._reasons: Counter[str] = Counter()
+        self.grader = options.grader
         super().__init__(config=config)
 
     def process_results(self, doc: dict[str, Any], results: list[GradedResponses]) -> dict:
         (graded,) = results  # one request per problem; the filter packs its n verdicts
         n, c = len(graded), graded.n_correct
+        self._reasons.update(graded.reasons)
         self._per_problem[doc["problem_id"]] = {
             "n_samples": n,
             "n_correct": c,
@@ -64,6 +68,9 @@ class PassKTask(ConfigurableTask):
             "ks": self.ks,
             "identical_fraction": fraction,
             "sampling_degenerate": sampling_is_degenerate(fraction),
+            # How each response's verdict was reached; timeouts and parse errors count as
+            # wrong and are reported here, never raised.
+            "grading": {"grader": self.grader, "reasons": dict(self._reasons)},
             "problems": self._per_problem,
         }
         return config

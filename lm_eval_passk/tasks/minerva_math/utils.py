@@ -6,7 +6,7 @@ and no answer field: the gold answer is the last \\boxed{} of the solution.
 
 from typing import Any
 
-from lm_eval_passk.grading.math import last_boxed
+from lm_eval_passk.grading.extract import last_boxed
 from lm_eval_passk.tasks._common.dataset import BenchmarkSource, Problem, load_dataset
 
 

@@ -1,0 +1,62 @@
+"""The two math grading modes, as explicit configuration objects.
+
+`default` is this project's grader; `paper` follows the decision rules of the pipeline
+Yue et al. 2025 graded with (shared/docs/PROTOCOL.md), for users who must reproduce
+published numbers. docs/GRADING.md gives the evidence for every value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MathGraderConfig:
+    name: str
+    # Extraction
+    skip_thinking: bool  # ignore text inside <think>...</think>
+    use_markdown_bold: bool  # "**42**" counts as a stated answer
+    last_number_tasks: frozenset[str]  # tasks whose convention falls back to the last number
+    # Equivalence
+    relative_tolerance: float  # for two plain numbers
+    percent_variants: bool  # also accept answer == gold / 100 or gold * 100
+    bracket_types_matter: bool  # [2,5) is not (2,5)
+    unordered_lists: bool  # a bare "1, 2" equals "2, 1"
+    timeout_seconds: float  # per symbolic comparison; a timeout counts as wrong
+
+
+DEFAULT = MathGraderConfig(
+    name="default",
+    skip_thinking=True,
+    use_markdown_bold=True,
+    last_number_tasks=frozenset({"gsm8k"}),
+    relative_tolerance=1e-6,
+    percent_variants=False,
+    bracket_types_matter=True,
+    unordered_lists=True,
+    timeout_seconds=5.0,
+)
+
+PAPER = MathGraderConfig(
+    name="paper",
+    skip_thinking=False,
+    use_markdown_bold=False,
+    last_number_tasks=frozenset({"gsm8k", "math500", "aime24", "minerva_math"}),
+    relative_tolerance=1e-4,
+    percent_variants=True,
+    bracket_types_matter=False,
+    unordered_lists=False,
+    timeout_seconds=3.0,
+)
+
+CONFIGS = {config.name: config for config in (DEFAULT, PAPER)}
+
+
+def grader_config(name: str) -> MathGraderConfig:
+    """The configuration named `name` ("default" or "paper")."""
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown grader {name!r}; expected one of {', '.join(sorted(CONFIGS))}"
+        ) from None

@@ -1,0 +1,294 @@
+"""Is an extracted answer equal to the gold answer?
+
+Answers are first split into structure (bracketed tuples and intervals, bare lists, sets,
+unions, matrices) and the scalars inside are compared one by one. `quick_equal` decides
+without sympy whenever every scalar is a plain number or the texts already agree; the
+rest goes to `equal`, which parses LaTeX through latex2sympy2_extended (math-verify's
+parser) and compares with sympy. `equal` can be slow on hostile input: run it in the
+grading pool (pool.py), which enforces the timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
+from typing import Any, Union
+
+from lm_eval_passk.grading.config import MathGraderConfig
+from lm_eval_passk.grading.normalize import normalize, parse_number
+
+_MATRIX_ENVIRONMENTS = ("pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "matrix")
+_OPENERS, _CLOSERS = "([{", ")]}"
+# Longer scalars are not handed to sympy: no benchmark answer is this long, and parsing
+# megabytes of LaTeX is how a grader stalls.
+MAX_SYMBOLIC_CHARS = 500
+# Beyond this an answer is compared as plain text only: normalising megabytes with
+# regular expressions is slow, and no benchmark answer is a tenth as long.
+MAX_ANSWER_CHARS = 5000
+
+
+@dataclass(frozen=True)
+class Bracketed:
+    """A bracketed, ordered list: a tuple, point or interval, e.g. `[2,5)`."""
+
+    opening: str
+    closing: str
+    items: tuple[Answer, ...]
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A bare comma list, a `\\{...\\}` set or a union: order carries no meaning."""
+
+    items: tuple[Answer, ...]
+
+
+@dataclass(frozen=True)
+class Matrix:
+    rows: tuple[tuple[Answer, ...], ...]
+
+
+Answer = Union[str, Bracketed, Collection, Matrix]
+
+
+def split_top_level(text: str, separator: str) -> list[str]:
+    """Split on `separator` where no bracket of any kind is open."""
+    parts, depth, start, index = [], 0, 0, 0
+    while index < len(text):
+        char = text[index]
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+        elif depth == 0 and text.startswith(separator, index):
+            parts.append(text[start:index])
+            start = index + len(separator)
+            index = start
+            continue
+        index += 1
+    parts.append(text[start:])
+    return parts
+
+
+def _closes_at_end(text: str) -> bool:
+    """True when the bracket opened by text[0] is closed by text[-1] and not before."""
+    depth = 0
+    for index, char in enumerate(text):
+        if char in _OPENERS:
+            depth += 1
+        elif char in _CLOSERS:
+            depth -= 1
+            if depth == 0:
+                return index == len(text) - 1
+    return False
+
+
+def parse_structure(text: str) -> Answer:
+    """Split a normalised answer into its structure; scalars stay as text."""
+    for environment in _MATRIX_ENVIRONMENTS:
+        begin, end = f"\\begin{{{environment}}}", f"\\end{{{environment}}}"
+        if text.startswith(begin) and text.endswith(end):
+            body = text[len(begin) : -len(end)].strip().rstrip("\\").strip()
+            rows = [row for row in body.split("\\\\") if row.strip()]
+            return Matrix(tuple(tuple(cell.strip() for cell in row.split("&")) for row in rows))
+    union = split_top_level(text, "\\cup")
+    if len(union) > 1:
+        return Collection(tuple(parse_structure(part) for part in union))
+    if text.startswith("\\{") and text.endswith("\\}"):
+        inner = text[2:-2]
+        return Collection(tuple(parse_structure(p) for p in split_top_level(inner, ",") if p))
+    if len(text) >= 2 and text[0] in "([" and text[-1] in ")]" and _closes_at_end(text):
+        items = split_top_level(text[1:-1], ",")
+        if len(items) == 1:
+            return parse_structure(items[0])  # "(5)" is 5
+        return Bracketed(text[0], text[-1], tuple(parse_structure(item) for item in items))
+    items = split_top_level(text, ",")
+    if len(items) > 1:
+        return Collection(tuple(parse_structure(item) for item in items))
+    return text
+
+
+ScalarEqual = Callable[[str, str], Union[bool, None]]
+
+
+def _all(results: list[bool | None]) -> bool | None:
+    """Three-valued and: False wins, then undecided, then True."""
+    if False in results:
+        return False
+    return None if None in results else True
+
+
+def _match_unordered(left: tuple, right: tuple, compare: Callable) -> bool | None:
+    if len(left) != len(right):
+        return False
+    remaining = list(right)
+    undecided = False
+    for item in left:
+        outcomes = [compare(item, other) for other in remaining]
+        if True in outcomes:
+            remaining.pop(outcomes.index(True))
+        elif None in outcomes:
+            undecided = True
+        else:
+            return False
+    return None if undecided else True
+
+
+def structures_equal(
+    answer: Answer, gold: Answer, config: MathGraderConfig, scalar_equal: ScalarEqual
+) -> bool | None:
+    """Compare two structures; None when some scalar comparison is undecided."""
+
+    def compare(left: Answer, right: Answer) -> bool | None:
+        return structures_equal(left, right, config, scalar_equal)
+
+    if isinstance(answer, str) and isinstance(gold, str):
+        return scalar_equal(answer, gold)
+    if isinstance(answer, Matrix) and isinstance(gold, Matrix):
+        if [len(row) for row in answer.rows] != [len(row) for row in gold.rows]:
+            return False
+        return _all([compare(a, g) for ra, rg in zip(answer.rows, gold.rows) for a, g in zip(ra, rg)])
+    if isinstance(answer, Bracketed) and isinstance(gold, Bracketed):
+        if len(answer.items) != len(gold.items):
+            return False
+        if config.bracket_types_matter and (answer.opening, answer.closing) != (
+            gold.opening,
+            gold.closing,
+        ):
+            return False
+        return _all([compare(a, g) for a, g in zip(answer.items, gold.items)])
+    if isinstance(answer, Collection) and isinstance(gold, Collection):
+        if config.unordered_lists:
+            return _match_unordered(answer.items, gold.items, compare)
+        if len(answer.items) != len(gold.items):
+            return False
+        return _all([compare(a, g) for a, g in zip(answer.items, gold.items)])
+    if not config.bracket_types_matter and {type(answer), type(gold)} == {Bracketed, Collection}:
+        if len(answer.items) != len(gold.items):  # type: ignore[union-attr]
+            return False
+        return _all([compare(a, g) for a, g in zip(answer.items, gold.items)])  # type: ignore[union-attr]
+    return False
+
+
+def numbers_equal(answer: Fraction, gold: Fraction, config: MathGraderConfig) -> bool:
+    """Plain numbers within the mode's relative tolerance (also gold/100, gold*100 in paper mode)."""
+    candidates = [gold, gold / 100, gold * 100] if config.percent_variants else [gold]
+    for candidate in candidates:
+        if answer == candidate:
+            return True
+        scale = max(abs(answer), abs(candidate))
+        if abs(answer - candidate) <= Fraction(config.relative_tolerance) * scale:
+            return True
+    return False
+
+
+def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool | None:
+    """Decide without sympy when both are plain numbers or identical; else None."""
+    if answer == gold:
+        return True
+    answer_number, gold_number = parse_number(answer), parse_number(gold)
+    if answer_number is not None and gold_number is not None:
+        return numbers_equal(answer_number, gold_number, config)
+    return None
+
+
+def quick_equal(answer: str, gold: str, config: MathGraderConfig) -> bool | None:
+    """The cheap part of `equal`: True/False when decided without sympy, else None."""
+    if len(answer) > MAX_ANSWER_CHARS:
+        return answer.strip() == gold.strip()
+    normal_answer, normal_gold = normalize(answer), normalize(gold)
+    if normal_answer == normal_gold:
+        return True
+    if not normal_answer:
+        return False
+    return structures_equal(
+        parse_structure(normal_answer),
+        parse_structure(normal_gold),
+        config,
+        lambda a, g: quick_scalar_equal(a, g, config),
+    )
+
+
+class ParseError(ValueError):
+    """An answer latex2sympy2_extended cannot read."""
+
+
+@lru_cache(maxsize=8192)
+def to_sympy(text: str) -> Any:
+    """Parse one normalised scalar; cached, so each gold answer is parsed once per process."""
+    from latex2sympy2_extended import latex2sympy
+
+    if len(text) > MAX_SYMBOLIC_CHARS:
+        raise ParseError(f"answer longer than {MAX_SYMBOLIC_CHARS} characters")
+    try:
+        return latex2sympy(text)
+    except Exception as error:  # the parser raises many types; all mean "unreadable"
+        raise ParseError(f"{type(error).__name__}: {error}") from None
+
+
+def _as_difference(expression: Any) -> Any:
+    """lhs - rhs for an equation, the expression itself otherwise."""
+    import sympy
+
+    if isinstance(expression, sympy.Equality):
+        return expression.lhs - expression.rhs
+    return expression
+
+
+def sympy_equal(answer: Any, gold: Any, relative_tolerance: float) -> bool:
+    """Exact symbolic equality; constants compare at 30 significant digits."""
+    import sympy
+
+    if answer == gold:
+        return True
+    if isinstance(answer, sympy.Equality) != isinstance(gold, sympy.Equality):
+        return False
+    if isinstance(answer, sympy.Equality):
+        left, right = _as_difference(answer), _as_difference(gold)
+        return sympy.simplify(left - right) == 0 or sympy.simplify(left + right) == 0
+    if not isinstance(answer, sympy.Expr) or not isinstance(gold, sympy.Expr):
+        return False
+    difference = answer - gold
+    if not difference.free_symbols:
+        # Evaluate instead of simplifying: exact enough (1/2004! vs 1/2006! differ in the
+        # first digit, where double-precision graders see two zeros) and never expands.
+        values = [sympy.N(value, 30) for value in (difference, answer, gold)]
+        if all(value.is_number and value.is_finite for value in values):
+            scale = max(abs(values[1]), abs(values[2]))
+            return bool(abs(values[0]) <= relative_tolerance * scale)
+    return sympy.simplify(difference) == 0
+
+
+def full_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool:
+    quick = quick_scalar_equal(answer, gold, config)
+    if quick is not None:
+        return quick
+    return sympy_equal(to_sympy(answer), to_sympy(gold), config.relative_tolerance)
+
+
+def equal(answer: str, gold: str, config: MathGraderConfig) -> bool:
+    """Full comparison, sympy included; may raise ParseError. Run it under a timeout."""
+    quick = quick_equal(answer, gold, config)
+    if quick is not None:
+        return quick
+    result = structures_equal(
+        parse_structure(normalize(answer)),
+        parse_structure(normalize(gold)),
+        config,
+        lambda a, g: full_scalar_equal(a, g, config),
+    )
+    return bool(result)
+
+
+def equal_in_mode(answer: str, gold: str, mode: str) -> bool:
+    """`equal` with the mode given by name: the form the grading pool's workers call."""
+    from lm_eval_passk.grading.config import grader_config
+
+    return equal(answer, gold, grader_config(mode))
+
+
+def warm_up() -> None:
+    """Import sympy and the LaTeX parser now (pool workers call this before their first job)."""
+    to_sympy("\\frac{1}{2}")
