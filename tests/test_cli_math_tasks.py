@@ -99,6 +99,10 @@ def test_reported_pass_at_k_is_the_mean_estimator_over_logged_counts(
         for row in rows:
             assert row[f"pass@{k}"] == pytest.approx(float(exact_pass_at_k(N, row["n_correct"], k)), abs=1e-12)
     assert "pass@16,passk" not in results
+    grading = math_run["results"]["configs"][task]["passk"]["grading"]
+    assert grading["grader"] == "default"
+    assert sum(grading["reasons"].values()) == 3 * N
+    assert grading["reasons"].get("match", 0) == sum(counts)
     per_problem = math_run["results"]["configs"][task]["passk"]["problems"]
     assert per_problem == {
         row["doc"]["problem_id"]: {"n_samples": N, "n_correct": row["n_correct"], "identical": False}

@@ -42,12 +42,13 @@ def test_filter_warns_loudly(tmp_path: Path, monkeypatch, caplog) -> None:
 
 
 def test_greedy_run_is_marked_in_results(tiny_model: Path, tmp_path: Path) -> None:
+    # This run also selects the paper's grader through --metadata, as users would.
     result = run_lm_eval(
         [
             "--model", "hf",
             "--model_args", f"pretrained={tiny_model},dtype=float32",
             "--tasks", "math500_passk",
-            "--metadata", json.dumps({"n": 4, "data_dir": str(FIXTURE_DATA)}),
+            "--metadata", json.dumps({"n": 4, "data_dir": str(FIXTURE_DATA), "grader": "paper"}),
             # What the stock aime24_pass_avg_32 task does: repeat greedy decoding.
             "--gen_kwargs", "do_sample=False,temperature=0",
             "--batch_size", "4",
@@ -64,3 +65,5 @@ def test_greedy_run_is_marked_in_results(tiny_model: Path, tmp_path: Path) -> No
     assert passk["sampling_degenerate"] is True
     assert passk["identical_fraction"] == 1.0
     assert results["results"]["math500_passk"]["identical_responses,passk"] == 1.0
+    assert passk["grading"]["grader"] == "paper"
+    assert sum(passk["grading"]["reasons"].values()) == 3 * 4

@@ -1,9 +1,9 @@
 """A grading worker: reads JSON-line jobs on stdin, answers one JSON line each on stdout.
 
-Started by pool.py; not a public interface. A job is {"check": "module:function",
+Started by pool.py; not a public interface. A job is {"check": "package.module:function",
 "args": [...]}; the reply is {"status": "ok", "value": ...} or {"status": "error",
-"error": "..."}; the first line out is {"status": "ready"}. Arguments name modules of
-lm_eval_passk.grading whose `warm_up()` runs before that line. Timeouts are the parent's business: it kills this process.
+"error": "..."}; the first line out is {"status": "ready"}. Arguments name modules whose
+`warm_up()` runs before that line. Timeouts are the parent's business: it kills this process.
 """
 
 from __future__ import annotations
@@ -14,14 +14,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-_PACKAGE = "lm_eval_passk.grading"
-
-
 def _resolve(check: str, cache: dict[str, Callable[..., Any]]) -> Callable[..., Any]:
     if check not in cache:
         module_name, _, function_name = check.partition(":")
-        module = importlib.import_module(f"{_PACKAGE}.{module_name}")
-        cache[check] = getattr(module, function_name)
+        cache[check] = getattr(importlib.import_module(module_name), function_name)
     return cache[check]
 
 
@@ -32,7 +28,7 @@ def main() -> None:
     # Import the heavy modules before the first job, so that no job's timeout pays for
     # them; the parent sends work only after "ready".
     for module in sys.argv[1:]:
-        importlib.import_module(f"{_PACKAGE}.{module}").warm_up()
+        importlib.import_module(module).warm_up()
     replies.write(json.dumps({"status": "ready"}) + "\n")
     replies.flush()
     for line in sys.stdin:

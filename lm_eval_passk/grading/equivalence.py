@@ -10,6 +10,7 @@ grading pool (pool.py), which enforces the timeout.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,7 +18,7 @@ from functools import lru_cache
 from typing import Any, Union
 
 from lm_eval_passk.grading.config import MathGraderConfig
-from lm_eval_passk.grading.normalize import normalize, parse_number
+from lm_eval_passk.grading.normalize import normalize, parse_number, strip_assignment
 
 _MATRIX_ENVIRONMENTS = ("pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "matrix")
 _OPENERS, _CLOSERS = "([{", ")]}"
@@ -105,8 +106,8 @@ def parse_structure(text: str) -> Answer:
             return parse_structure(items[0])  # "(5)" is 5
         return Bracketed(text[0], text[-1], tuple(parse_structure(item) for item in items))
     items = split_top_level(text, ",")
-    if len(items) > 1:
-        return Collection(tuple(parse_structure(item) for item in items))
+    if len(items) > 1:  # "x=-1,x=2": each solution may carry its own "x="
+        return Collection(tuple(parse_structure(strip_assignment(item)) for item in items))
     return text
 
 
@@ -184,13 +185,23 @@ def numbers_equal(answer: Fraction, gold: Fraction, config: MathGraderConfig) ->
     return False
 
 
+# A lone Latin letter outside any LaTeX command: a free variable, as in "x+1". Not e or
+# i, which the LaTeX parser reads as Euler's number and the imaginary unit.
+_FREE_LETTER = re.compile(r"(?<![\\a-zA-Z])[a-df-hj-zA-Z](?![a-zA-Z])")
+
+
 def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool | None:
-    """Decide without sympy when both are plain numbers or identical; else None."""
+    """Decide without sympy when both are plain numbers, or one is a plain number and the
+    other has a free variable (an expression in x is not a number); else None."""
     if answer == gold:
         return True
     answer_number, gold_number = parse_number(answer), parse_number(gold)
     if answer_number is not None and gold_number is not None:
         return numbers_equal(answer_number, gold_number, config)
+    if answer_number is not None and _FREE_LETTER.search(gold):
+        return False
+    if gold_number is not None and _FREE_LETTER.search(answer):
+        return False
     return None
 
 

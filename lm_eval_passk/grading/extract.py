@@ -7,7 +7,7 @@ import re
 from lm_eval_passk.grading.config import MathGraderConfig
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
-_ANSWER_IS = re.compile(r"(?:final answer|the answer)\s*(?:is\b|:)\s*", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"(?:final answer|the answer)\s*(?:is\b\s*:?|:)\s*", re.IGNORECASE)
 _GSM8K_MARK = re.compile(r"####\s*")
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")

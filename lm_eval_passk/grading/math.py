@@ -16,6 +16,7 @@ from lm_eval_passk.grading.pool import Engine, Job, Outcome, shared_engine
 from lm_eval_passk.grading.verdict import Verdict
 
 MATH_TASKS = ("gsm8k", "math500", "aime24", "minerva_math")
+EQUAL_CHECK = "lm_eval_passk.grading.equivalence:equal_in_mode"
 
 
 def _verdict_from_outcome(answer: str, outcome: Outcome) -> Verdict:
@@ -50,7 +51,7 @@ def grade_math_many(
         else:
             decided[(answer, target)] = Verdict(quick, answer, "match" if quick else "mismatch")
     if undecided:
-        jobs = [Job("equivalence:equal_in_mode", (a, g, config.name)) for a, g in undecided]
+        jobs = [Job(EQUAL_CHECK, (a, g, config.name)) for a, g in undecided]
         outcomes = (engine or shared_engine()).run(
             jobs, timeout=config.timeout_seconds, description="grading (symbolic)"
         )

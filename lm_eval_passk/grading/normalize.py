@@ -31,7 +31,8 @@ _TRAILING_UNITS = re.compile(
 _TEXT_COMMANDS = re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
 _LEADING_VARIABLE = re.compile(r"^\\?[a-zA-Z]+(?:_\{?\w+\}?)?\s*(?:=|\\in)\s*(?=\S)")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
-_SPACING = re.compile(r"\\[,;:! ]|\\quad|\\qquad|~")
+# LaTeX spacing commands; not the `\\` row break of a matrix followed by a space.
+_SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\quad|\\qquad|\\displaystyle|~")
 _DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree")
 
 
@@ -59,11 +60,16 @@ def normalize(answer: str) -> str:
     units = _TRAILING_UNITS.match(text)
     if units:
         text = units.group("value")
-    text = _LEADING_VARIABLE.sub("", text)
+    text = strip_assignment(text)
     text = re.sub(r"\s+", "", text)
     if _THOUSANDS.match(text):
         text = text.replace(",", "")
     return text
+
+
+def strip_assignment(text: str) -> str:
+    """Drop a leading `x =` or `x \\in`: "x = 5" answers "5"."""
+    return _LEADING_VARIABLE.sub("", text)
 
 
 # A plain number: integer, decimal, scientific, or a fraction of two integers.

@@ -5,7 +5,7 @@ Workers are separate `python -m lm_eval_passk.grading._worker` processes speakin
 lines over pipes, not multiprocessing: a stuck item is ended by killing its worker (no
 signal-based timeout, which math-verify's is and which only works on the main thread), a
 worker that dies is replaced, and the caller's `__main__` is never re-imported. A check
-is named by `module:function` inside lm_eval_passk.grading and takes and returns JSON.
+is named `package.module:function`; it takes and returns JSON values.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import json
 import os
 import resource
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -35,7 +36,7 @@ PROGRESS_THRESHOLD = 2000
 class Job:
     """One call `check(*args)`; equal jobs are run once."""
 
-    check: str  # "module:function", module relative to lm_eval_passk.grading
+    check: str  # "package.module:function", importable in the worker
     args: tuple[Hashable, ...]
 
 
@@ -91,8 +92,11 @@ class _Worker:
         return lines
 
     def kill(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
+        """End the worker and anything it started (its own process group)."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
         self.process.wait()
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
@@ -102,7 +106,7 @@ class _Worker:
 class Engine:
     """A pool of grading workers, started on first use and kept for later batches."""
 
-    def __init__(self, workers: int | None = None, preload: tuple[str, ...] = ("equivalence",)) -> None:
+    def __init__(self, workers: int | None = None, preload: tuple[str, ...] = ("lm_eval_passk.grading.equivalence",)) -> None:
         self.size = workers or machine_workers()
         self.preload = preload  # grading modules each worker warms up before its first job
         self._workers: list[_Worker] = []
@@ -142,6 +146,11 @@ class Engine:
                 for key, _ in selector.select(timeout=wait):
                     worker = key.data
                     lines = worker.read_lines()
+                    if lines is None and not worker.ready:
+                        raise RuntimeError(
+                            "a grading worker exited before it was ready (its error is above); "
+                            f"command: {' '.join(worker.process.args)}"
+                        )
                     if lines is None:  # the worker died mid-job (e.g. killed by the OS)
                         self._finish(worker, outcomes, Outcome("error", error="worker died"))
                         self._replace(worker, selector, idle)
