@@ -108,7 +108,7 @@ def main() -> None:
 
     responses, targets = stream(args.problems, args.samples)
     megabytes = sum(map(len, responses)) / 1e6
-    print(f"stream: {len(responses)} responses, {megabytes:.0f} MB, {len(set(targets))} problems")
+    print(f"stream: {len(responses)} responses, {megabytes:.0f} MB, {len(set(targets))} distinct gold answers")
 
     grade_many("math500", ["\\boxed{\\sqrt{2}}"], ["2"])  # start the pool's workers first
     start = time.perf_counter()
