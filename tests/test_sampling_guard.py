@@ -34,7 +34,7 @@ def test_filter_warns_loudly(tmp_path: Path, monkeypatch, caplog) -> None:
         {"problem_id": f"p{i}", "passk_task": "math500", "passk_grader": "default", "answer": "2"} for i in range(3)
     ]
     resps = [["\\boxed{2}"] * 4, ["\\boxed{1}"] * 4, ["\\boxed{1}", "\\boxed{2}", "x", "y"]]
-    with caplog.at_level(logging.WARNING, logger="lm_eval_passk"):
+    with caplog.at_level(logging.WARNING, logger="lm_eval.passk"):
         graded = GradeAllResponses().apply(resps, docs)
     assert "67% of problems got n identical responses" in caplog.text
     assert [g.identical for g in graded] == [True, True, False]

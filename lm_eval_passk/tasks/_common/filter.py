@@ -25,7 +25,8 @@ from lm_eval_passk.metrics.sampling import (
     sampling_is_degenerate,
 )
 
-log = logging.getLogger("lm_eval_passk")
+# A child of lm-eval's logger, so our lines show up where and when lm-eval's do.
+log = logging.getLogger("lm_eval.passk")
 
 RAW_DIR_VARIABLE = "LM_EVAL_PASSK_RAW_DIR"
 
