@@ -1,12 +1,33 @@
-"""The `lm-eval-passk` command: a thin argument parser over the package's functions."""
+"""The `lm-eval-passk` command: a thin argument parser over the analysis functions."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 from lm_eval_passk import __version__
 from lm_eval_passk._discovery import TASKS_DIR
+
+
+def _add_reading_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--regrade", action="store_true",
+        help="grade the logged responses again instead of using the logged verdicts",
+    )
+    parser.add_argument("--grader", choices=["default", "paper"], default="default",
+                        help="grader used with --regrade or for runs without verdicts")
+    parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+
+
+def _add_output_options(parser: argparse.ArgumentParser, formats: list[str]) -> None:
+    parser.add_argument("--format", choices=formats, default=formats[0],
+                        help=f"what to print (default {formats[0]})")
+    parser.add_argument("--out", type=Path, help="also write tables and plots (PNG, SVG) to this directory")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -16,6 +37,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
+
+    report = commands.add_parser("report", help="pass@k curves with 95%% CIs for one or more runs")
+    report.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="an lm_eval --output_path directory")
+    _add_reading_options(report)
+    _add_output_options(report, ["table", "json", "markdown", "csv"])
+
+    compare = commands.add_parser("compare", help="a base model against its RL-trained descendant")
+    compare.add_argument("base", type=Path, metavar="BASE", help="the base model's run directory")
+    compare.add_argument("rl", type=Path, metavar="RL", help="the RL model's run directory")
+    _add_reading_options(compare)
+    _add_output_options(compare, ["table", "json", "markdown", "csv"])
+
+    leaderboard = commands.add_parser("leaderboard", help="models x (task, k) table for a paper or model card")
+    leaderboard.add_argument("runs", nargs="+", type=Path, metavar="RUN")
+    leaderboard.add_argument("--k", default="1,256", help="comma-separated k values (default 1,256)")
+    _add_reading_options(leaderboard)
+    _add_output_options(leaderboard, ["markdown", "csv"])
+
+    demo = commands.add_parser("demo", help="write two synthetic runs and compare them (no GPU needed)")
+    demo.add_argument("--out", type=Path, default=Path("passk-demo"), help="directory (default ./passk-demo)")
+
     commands.add_parser(
         "include-path",
         help="print our task folder, for `lm_eval --include_path` where discovery is off",
@@ -23,10 +65,125 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _read_runs(paths: list[Path], args: argparse.Namespace) -> list[Any]:
+    from lm_eval_passk.analysis.runs import read_run
+
+    runs = []
+    for path in paths:
+        runs += read_run(path, regrade=args.regrade, grader=args.grader)
+    seen: dict[tuple[str, str], int] = {}
+    for run in runs:  # two runs of one model on one task: tell them apart by directory
+        key = (run.task, run.model)
+        seen[key] = seen.get(key, 0) + 1
+    for run in runs:
+        if seen[(run.task, run.model)] > 1:
+            run.model = f"{run.model} ({run.source.parent})"
+    return runs
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from lm_eval_passk.analysis.summary import BootstrapSettings
+
+    if args.resamples < 1:
+        raise ValueError("--resamples must be at least 1")
+    return BootstrapSettings(resamples=args.resamples, seed=args.seed)
+
+
+def _emit(
+    document: dict[str, Any],
+    args: argparse.Namespace,
+    writers: dict[str, Callable[[dict[str, Any]], str]],
+    figures: Callable[[dict[str, Any], Path], list[Path]] | None,
+    stem: str,
+) -> None:
+    print(writers[args.format](document), end="")
+    if args.out is None:
+        return
+    args.out.mkdir(parents=True, exist_ok=True)
+    suffixes = {"json": "json", "markdown": "md", "csv": "csv"}
+    for name, suffix in suffixes.items():
+        if name in writers:
+            (args.out / f"{stem}.{suffix}").write_text(writers[name](document))
+    written = figures(document, args.out) if figures else []
+    print(f"\nwrote {stem}.* and {len(written)} figures to {args.out}", file=sys.stderr)
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2) + "\n"
+
+
+def run_report(args: argparse.Namespace) -> None:
+    from lm_eval_passk.analysis import plots, render, summary
+
+    document = summary.report(_read_runs(args.runs, args), _settings(args))
+    writers = {
+        "table": render.report_text,
+        "json": _json,
+        "markdown": lambda d: render.report_text(d, markdown=True),
+        "csv": render.report_csv,
+    }
+    _emit(document, args, writers, plots.report_figures, "report")
+
+
+def run_compare(args: argparse.Namespace) -> None:
+    from lm_eval_passk.analysis import plots, render, summary
+
+    document = summary.compare(
+        _read_runs([args.base], args), _read_runs([args.rl], args), _settings(args)
+    )
+    writers = {
+        "table": render.compare_text,
+        "json": _json,
+        "markdown": lambda d: render.compare_text(d, markdown=True),
+        "csv": render.compare_csv,
+    }
+    _emit(document, args, writers, plots.compare_figures, "compare")
+
+
+def run_leaderboard(args: argparse.Namespace) -> None:
+    from lm_eval_passk.analysis import render, summary
+
+    try:
+        ks = [int(k) for k in args.k.split(",")]
+    except ValueError:
+        raise ValueError(f"--k must be comma-separated integers, got {args.k!r}") from None
+    document = summary.report(_read_runs(args.runs, args), _settings(args))
+    writers = {
+        "markdown": lambda d: render.leaderboard_markdown(d, ks),
+        "csv": lambda d: render.leaderboard_csv(d, ks),
+    }
+    _emit(document, args, writers, None, "leaderboard")
+
+
+def run_demo(args: argparse.Namespace) -> None:
+    from lm_eval_passk.analysis.demo import write_demo_runs
+
+    base, rl = write_demo_runs(args.out / "runs")
+    print(f"wrote two synthetic lm-eval runs: {base} and {rl}\n", file=sys.stderr)
+    compare_args = build_parser().parse_args(
+        ["compare", str(base), str(rl), "--out", str(args.out / "compare")]
+    )
+    run_compare(compare_args)
+
+
+COMMANDS = {
+    "report": run_report,
+    "compare": run_compare,
+    "leaderboard": run_leaderboard,
+    "demo": run_demo,
+    "include-path": lambda args: print(TASKS_DIR),
+}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "include-path":
-        print(TASKS_DIR)
+    from lm_eval_passk.analysis.runs import RunError
+
+    try:
+        COMMANDS[args.command](args)
+    except (RunError, ValueError) as error:
+        print(f"lm-eval-passk: error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -1,0 +1,1 @@
+"""Read lm-eval output directories and turn them into curves, comparisons, tables and plots."""

@@ -1,0 +1,95 @@
+"""Figures: pass@k curves on a log2 k axis with 95% CI bands, and coverage bars.
+
+Each figure is written as PNG and SVG. matplotlib is imported here only, with the
+non-interactive Agg backend, so a machine without a display can draw them.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name)
+
+
+def _save(figure: Any, directory: Path, stem: str) -> list[Path]:
+    paths = [directory / f"{_safe(stem)}.{suffix}" for suffix in ("png", "svg")]
+    for path in paths:
+        figure.savefig(path, dpi=150, bbox_inches="tight")
+    return paths
+
+
+def _curve(axes: Any, summary: dict[str, Any], label: str) -> None:
+    ks = sorted(summary["pass_at_k"], key=int)
+    x = [int(k) for k in ks]
+    y = [100 * summary["pass_at_k"][k] for k in ks]
+    low = [100 * summary["ci95"][k][0] for k in ks]
+    high = [100 * summary["ci95"][k][1] for k in ks]
+    (line,) = axes.plot(x, y, marker="o", markersize=3, label=label)
+    axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+
+
+def curves_figure(task: str, series: list[tuple[str, dict[str, Any]]], directory: Path) -> list[Path]:
+    """pass@k against k for each (label, summary); returns the files written."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for label, summary in series:
+        _curve(axes, summary, label)
+    axes.set_xscale("log", base=2)
+    ks = sorted({int(k) for _, summary in series for k in summary["pass_at_k"]})
+    axes.set_xticks(ks, [str(k) for k in ks])
+    axes.set_xlabel("k (samples)")
+    axes.set_ylabel("pass@k (%)")
+    axes.set_title(f"{task}: pass@k with 95% bootstrap CI")
+    axes.grid(True, which="major", alpha=0.3)
+    axes.legend()
+    paths = _save(figure, directory, f"passk_{task}")
+    plt.close(figure)
+    return paths
+
+
+def coverage_figure(task: str, coverage: dict[str, Any], directory: Path) -> list[Path]:
+    """Problems solved at k = n by both, the base model only, the RL model only, neither."""
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(5, 3.5))
+    names = ["both", "base_only", "rl_only", "neither"]
+    values = [coverage[name] for name in names]
+    bars = axes.bar([name.replace("_", " ") for name in names], values, color=["#4c72b0", "#55a868", "#c44e52", "#8c8c8c"])
+    axes.bar_label(bars)
+    axes.set_ylim(0, max(values) * 1.15 + 1)  # room for the labels above the bars
+    axes.set_ylabel("problems")
+    axes.set_title(f"{task}: coverage at k = n")
+    paths = _save(figure, directory, f"coverage_{task}")
+    plt.close(figure)
+    return paths
+
+
+def report_figures(document: dict[str, Any], directory: Path) -> list[Path]:
+    paths = []
+    for task, models in document["tasks"].items():
+        paths += curves_figure(task, [(model, s) for model, s in models.items()], directory)
+    return paths
+
+
+def compare_figures(document: dict[str, Any], directory: Path) -> list[Path]:
+    paths = []
+    for task, comparison in document["tasks"].items():
+        series = [
+            (f"base: {comparison['base']['model']}", comparison["base"]),
+            (f"rl: {comparison['rl']['model']}", comparison["rl"]),
+        ]
+        paths += curves_figure(task, series, directory)
+        paths += coverage_figure(task, comparison["coverage"], directory)
+    return paths

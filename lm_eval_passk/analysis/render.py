@@ -1,0 +1,138 @@
+"""Tables for people: terminal text, markdown and CSV, from the report/compare documents.
+
+Tables show percentages with one decimal; the JSON keeps fractions in [0, 1].
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+
+def _percent(value: float) -> str:
+    return f"{100 * value:.1f}"
+
+
+def _with_ci(value: float, ci: list[float]) -> str:
+    return f"{_percent(value)} [{_percent(ci[0])}, {_percent(ci[1])}]"
+
+
+def _grid(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
+        return "\n".join(lines)
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip()
+        for line in [headers, *rows]
+    )
+
+
+def _ks(summaries: list[dict[str, Any]]) -> list[str]:
+    return sorted({k for s in summaries for k in s["pass_at_k"]}, key=int)
+
+
+def report_text(document: dict[str, Any], markdown: bool = False) -> str:
+    """One table per task: a row per k, a column per model, pass@k with its 95% CI."""
+    blocks = []
+    for task, models in document["tasks"].items():
+        summaries = list(models.values())
+        headers = ["k", *[f"{s['model']} (n={s['n']})" for s in summaries]]
+        rows = [
+            [k, *[_with_ci(s["pass_at_k"][k], s["ci95"][k]) if k in s["pass_at_k"] else "-" for s in summaries]]
+            for k in _ks(summaries)
+        ]
+        solved = ", ".join(f"{s['model']} {len(s['solved_ids'])}/{s['problems']}" for s in summaries)
+        title = f"## {task}" if markdown else task
+        blocks.append(f"{title}\n\n{_grid(headers, rows, markdown)}\n\nsolved at k = n: {solved}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def compare_text(document: dict[str, Any], markdown: bool = False) -> str:
+    """One table per task: base, RL and their paired difference at each k; then the
+    crossover, ΔSE and coverage."""
+    blocks = []
+    for task, comparison in document["tasks"].items():
+        base, rl = comparison["base"], comparison["rl"]
+        headers = ["k", f"base: {base['model']}", f"rl: {rl['model']}", "base - rl"]
+        rows = []
+        for k in _ks([base, rl]):
+            difference = comparison["difference"].get(k)
+            rows.append(
+                [
+                    k,
+                    _with_ci(base["pass_at_k"][k], base["ci95"][k]) if k in base["pass_at_k"] else "-",
+                    _with_ci(rl["pass_at_k"][k], rl["ci95"][k]) if k in rl["pass_at_k"] else "-",
+                    _with_ci(difference["value"], difference["ci95"]) if difference else "-",
+                ]
+            )
+        coverage = comparison["coverage"]
+        gap = comparison["delta_se"]
+        crossover = comparison["crossover_k"]
+        summary = (
+            f"problems: {base['problems']} shared, n = {base['n']} (base) / {rl['n']} (rl)\n"
+            f"crossover_k: {crossover if crossover is not None else 'none (rl ahead at every k)'}\n"
+            f"ΔSE = base pass@{gap['k']} - rl pass@1 = {_percent(gap['value'])} points\n"
+            f"coverage at k = n: both {coverage['both']}, base only {coverage['base_only']}, "
+            f"rl only {coverage['rl_only']}, neither {coverage['neither']}"
+        )
+        title = f"## {task}" if markdown else task
+        blocks.append(f"{title}\n\n{_grid(headers, rows, markdown)}\n\n{summary}")
+    return "\n\n".join(blocks) + "\n"
+
+
+def _csv(rows: list[list[Any]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    return buffer.getvalue()
+
+
+def report_csv(document: dict[str, Any]) -> str:
+    rows: list[list[Any]] = [["task", "model", "n", "k", "pass_at_k", "ci95_low", "ci95_high"]]
+    for task, models in document["tasks"].items():
+        for summary in models.values():
+            for k, value in summary["pass_at_k"].items():
+                low, high = summary["ci95"][k]
+                rows.append([task, summary["model"], summary["n"], k, value, low, high])
+    return _csv(rows)
+
+
+def compare_csv(document: dict[str, Any]) -> str:
+    rows: list[list[Any]] = [["task", "series", "model", "k", "value", "ci95_low", "ci95_high"]]
+    for task, comparison in document["tasks"].items():
+        for role in ("base", "rl"):
+            summary = comparison[role]
+            for k, value in summary["pass_at_k"].items():
+                rows.append([task, role, summary["model"], k, value, *summary["ci95"][k]])
+        for k, difference in comparison["difference"].items():
+            rows.append([task, "base_minus_rl", "", k, difference["value"], *difference["ci95"]])
+    return _csv(rows)
+
+
+def leaderboard_rows(document: dict[str, Any], ks: list[int]) -> tuple[list[str], list[list[str]]]:
+    """Rows are models, columns tasks x k; '-' where a run did not reach that k."""
+    tasks = list(document["tasks"])
+    models = list(dict.fromkeys(m for models in document["tasks"].values() for m in models))
+    headers = ["model", *[f"{task} pass@{k}" for task in tasks for k in ks]]
+    rows = []
+    for model in models:
+        cells = [model]
+        for task in tasks:
+            summary = document["tasks"][task].get(model)
+            for k in ks:
+                value = summary["pass_at_k"].get(str(k)) if summary else None
+                cells.append(_percent(value) if value is not None else "-")
+        rows.append(cells)
+    return headers, rows
+
+
+def leaderboard_markdown(document: dict[str, Any], ks: list[int]) -> str:
+    headers, rows = leaderboard_rows(document, ks)
+    return _grid(headers, rows, markdown=True) + "\n"
+
+
+def leaderboard_csv(document: dict[str, Any], ks: list[int]) -> str:
+    headers, rows = leaderboard_rows(document, ks)
+    return _csv([headers, *rows])
