@@ -48,3 +48,41 @@ def run_lm_eval(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.C
     if result.returncode != 0:
         pytest.fail(f"lm_eval failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
+
+
+MATH_RUN_N = 8
+
+
+@pytest.fixture(scope="session")
+def math_run(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
+    """One real `lm_eval` run of the four math tasks (n = 8, fixture data), shared by the
+    tests that check what it writes and the tests that analyse it."""
+    import json
+
+    work = tmp_path_factory.mktemp("math-run")
+    result = run_lm_eval(
+        [
+            "--model", "hf",
+            "--model_args", f"pretrained={tiny_model},dtype=float32",
+            "--tasks", ",".join(MATH_TASKS),
+            "--metadata", json.dumps({"n": MATH_RUN_N, "data_dir": str(FIXTURE_DATA)}),
+            "--batch_size", "8",
+            "--device", "cpu",
+            "--output_path", str(work / "out"),
+            "--log_samples",
+        ],
+        env=offline_env(work / "raw"),
+        cwd=work,
+    )  # fmt: skip
+    (results_file,) = (work / "out").rglob("results_*.json")
+    samples = {
+        task: [json.loads(line) for line in next((work / "out").rglob(f"samples_{task}_*.jsonl")).open()]
+        for task in MATH_TASKS
+    }
+    return {
+        "out": work / "out",
+        "results": json.loads(results_file.read_text()),
+        "samples": samples,
+        "raw": sorted((work / "raw").glob("*.jsonl")),
+        "log": result.stdout + result.stderr,
+    }

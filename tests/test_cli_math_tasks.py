@@ -12,47 +12,16 @@ import json
 import re
 from fractions import Fraction
 from math import comb
-from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_DATA, MATH_TASKS, offline_env, run_lm_eval
+from conftest import MATH_RUN_N as N
+from conftest import MATH_TASKS
 
-N = 8
 PROTOCOL_STOPS = {"<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "</s>"}
 
 
 def exact_pass_at_k(n: int, c: int, k: int) -> Fraction:
     return 1 - Fraction(comb(n - c, k), comb(n, k))
-
-
-@pytest.fixture(scope="module")
-def math_run(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    work = tmp_path_factory.mktemp("math-run")
-    result = run_lm_eval(
-        [
-            "--model", "hf",
-            "--model_args", f"pretrained={tiny_model},dtype=float32",
-            "--tasks", ",".join(MATH_TASKS),
-            "--metadata", json.dumps({"n": N, "data_dir": str(FIXTURE_DATA)}),
-            "--batch_size", "8",
-            "--device", "cpu",
-            "--output_path", str(work / "out"),
-            "--log_samples",
-        ],
-        env=offline_env(work / "raw"),
-        cwd=work,
-    )
-    (results_file,) = (work / "out").rglob("results_*.json")
-    samples = {
-        task: [json.loads(line) for line in next((work / "out").rglob(f"samples_{task}_*.jsonl")).open()]
-        for task in MATH_TASKS
-    }
-    return {
-        "results": json.loads(results_file.read_text()),
-        "samples": samples,
-        "raw": sorted((work / "raw").glob("*.jsonl")),
-        "log": result.stdout + result.stderr,
-    }
 
 
 @pytest.mark.parametrize("task", MATH_TASKS)
