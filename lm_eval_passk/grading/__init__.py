@@ -4,34 +4,40 @@ notebook, another harness, or a training loop as a verifiable reward.
     >>> from lm_eval_passk.grading import grade
     >>> grade("math500", "... so the answer is \\\\boxed{\\\\frac{1}{2}}", "0.5").correct
     True
+
+The target is the gold answer string for the math benchmarks, a MathVista testmini record
+for "mathvista", and a code_generation_lite record for "livecodebench".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from lm_eval_passk.grading.config import grader_config
 from lm_eval_passk.grading.math import MATH_TASKS, grade_math_many
 from lm_eval_passk.grading.verdict import Verdict
+from lm_eval_passk.grading.vision import grade_vision_many
 
 __all__ = ["TASKS", "Verdict", "grade", "grade_many"]
 
-TASKS = MATH_TASKS
+TASKS = (*MATH_TASKS, "mathvista")
 
 
-def grade(task: str, response: str, target: str, grader: str = "default") -> Verdict:
-    """Grade one response of benchmark `task` against its gold answer `target`."""
+def grade(task: str, response: str, target: Any, grader: str = "default") -> Verdict:
+    """Grade one response of benchmark `task` against its target (see the module doc)."""
     return grade_many(task, [response], [target], grader=grader)[0]
 
 
 def grade_many(
     task: str | Sequence[str],
     responses: Sequence[str],
-    targets: Sequence[str],
+    targets: Sequence[Any],
     grader: str = "default",
 ) -> list[Verdict]:
     """Grade many responses in one deduplicated, parallel pass; `task` is one benchmark
-    name or one per response; `grader` is "default" or "paper" (docs/GRADING.md)."""
+    name or one per response; `grader` ("default" or "paper") applies to the math
+    benchmarks (docs/GRADING.md)."""
     tasks = [task] * len(responses) if isinstance(task, str) else list(task)
     if not len(tasks) == len(responses) == len(targets):
         raise ValueError(
@@ -41,4 +47,19 @@ def grade_many(
     unknown = sorted(set(tasks) - set(TASKS))
     if unknown:
         raise ValueError(f"unknown task {unknown[0]!r}; expected one of {', '.join(TASKS)}")
-    return grade_math_many(tasks, list(responses), list(targets), grader_config(grader))
+    config = grader_config(grader)
+    graders = {
+        "math": lambda rs, ts, names: grade_math_many(names, rs, ts, config),
+        "mathvista": lambda rs, ts, names: grade_vision_many(rs, ts),
+    }
+    by_family: dict[str, list[int]] = {}
+    for index, name in enumerate(tasks):
+        by_family.setdefault("math" if name in MATH_TASKS else name, []).append(index)
+    verdicts: list[Verdict] = [Verdict(False, None, "pending")] * len(responses)
+    for family, indices in by_family.items():
+        graded = graders[family](
+            [responses[i] for i in indices], [targets[i] for i in indices], [tasks[i] for i in indices]
+        )
+        for index, verdict in zip(indices, graded):
+            verdicts[index] = verdict
+    return verdicts

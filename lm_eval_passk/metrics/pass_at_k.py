@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-# Rows per block of the product table: keeps memory near 8 MB whatever the input size.
-_BLOCK_ROWS = 1024
+# Rows per block of the product table: a few (256 x n) float arrays at a time, about
+# 8 MB at n = 1024, whatever the input size (benchmarks/report_memory.py).
+_BLOCK_ROWS = 256
 
 
 def pass_at_k(n: ArrayLike, c: ArrayLike, k: ArrayLike) -> np.ndarray:

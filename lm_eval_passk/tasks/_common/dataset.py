@@ -18,8 +18,10 @@ class Problem:
 
     problem_id: str
     problem: str
-    answer: str
+    answer: str  # the gold answer as text (shown in logs; the target of the math graders)
     solution: str = ""
+    record: dict[str, Any] | None = None  # the grading target where a text answer is not enough
+    image: Any = None  # a PIL image or an image file path, for vision tasks
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,9 @@ class BenchmarkSource:
     local_file: str  # relative to data_dir, e.g. "math500/test.jsonl"
     to_problem: Callable[[dict[str, Any], int], Problem]  # (row, row index) -> Problem
     hub_config: str | None = None
+    # Rows of the local file as (where, row); JSON lines unless the benchmark says otherwise.
+    read_local: Callable[[Path], Iterator[tuple[str, dict[str, Any]]]] | None = None
+    include: Callable[[dict[str, Any]], bool] = lambda row: True  # rows to keep
 
 
 class DataError(ValueError):
@@ -53,14 +58,18 @@ def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
             yield line_number, record
 
 
+def jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    for line_number, record in read_jsonl(path):
+        yield f"{path}, line {line_number}", record
+
+
 def _rows(source: BenchmarkSource, data_dir: Path | None) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (where, row): `where` names the file and line, or the hub dataset and row."""
     if data_dir is not None:
         path = data_dir / source.local_file
         if not path.is_file():
             raise FileNotFoundError(f"{source.name}: expected {path} under data_dir {data_dir}")
-        for line_number, record in read_jsonl(path):
-            yield f"{path}, line {line_number}", record
+        yield from (source.read_local or jsonl_rows)(path)
         return
     import datasets
 
@@ -72,7 +81,8 @@ def _rows(source: BenchmarkSource, data_dir: Path | None) -> Iterator[tuple[str,
 def load_problems(source: BenchmarkSource, data_dir: Path | None) -> list[Problem]:
     """All problems of a benchmark, each with a non-empty statement and gold answer."""
     problems = []
-    for index, (where, row) in enumerate(_rows(source, data_dir)):
+    rows = ((where, row) for where, row in _rows(source, data_dir) if source.include(row))
+    for index, (where, row) in enumerate(rows):
         try:
             problem = source.to_problem(row, index)
         except KeyError as error:
@@ -91,16 +101,28 @@ def load_dataset(source: BenchmarkSource, **metadata: Any) -> Any:
     import datasets
 
     options = read_options(metadata)
-    docs = [
-        {
-            "problem_id": problem.problem_id,
-            "problem": problem.problem,
-            "answer": problem.answer,
-            "solution": problem.solution,
-            "passk_task": source.name,
-            "passk_grader": options.grader,
-            "passk_prompt": render_prompt(options.prompt, problem.problem),
-        }
-        for problem in load_problems(source, options.data_dir)
-    ]
-    return datasets.DatasetDict({"test": datasets.Dataset.from_list(docs)})
+    problems = load_problems(source, options.data_dir)
+    columns: dict[str, list[Any]] = {
+        "problem_id": [p.problem_id for p in problems],
+        "problem": [p.problem for p in problems],
+        "answer": [p.answer for p in problems],
+        "solution": [p.solution for p in problems],
+        "passk_task": [source.name] * len(problems),
+        "passk_grader": [options.grader] * len(problems),
+        # "<image>" marks where lm-eval's multimodal backends put the image.
+        "passk_prompt": [
+            ("<image>" if p.image is not None else "") + render_prompt(options.prompt, p.problem)
+            for p in problems
+        ],
+        # Records vary in shape from row to row: JSON text keeps Arrow's schema simple.
+        "passk_record": [json.dumps(p.record) if p.record is not None else "" for p in problems],
+    }
+    features = None
+    if any(p.image is not None for p in problems):
+        columns["image"] = [p.image for p in problems]
+        features = datasets.Features(
+            {name: datasets.Value("string") for name in columns if name != "image"}
+            | {"image": datasets.Image()}
+        )
+    test = datasets.Dataset.from_dict(columns, features=features)
+    return datasets.DatasetDict({"test": test})

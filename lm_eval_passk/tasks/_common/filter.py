@@ -51,6 +51,12 @@ def save_raw_responses(resps: Sequence[Sequence[str]], docs: Sequence[dict[str, 
     return path
 
 
+def grading_target(doc: dict[str, Any]) -> Any:
+    """What the grader compares with: the benchmark record where the loader kept one
+    (MathVista, LiveCodeBench), else the gold answer text."""
+    return json.loads(doc["passk_record"]) if doc.get("passk_record") else doc["answer"]
+
+
 def warn_if_degenerate(task: str, resps: Sequence[Sequence[str]]) -> float:
     """Log a loud warning when most problems' responses are identical; return the fraction."""
     fraction = identical_fraction(resps)
@@ -91,7 +97,8 @@ class GradeAllResponses(Filter):
 
         # All problems' responses in one call: one deduplicated, parallel pass.
         flat_responses = [response for responses in resps for response in responses]
-        flat_targets = [doc["answer"] for doc, responses in zip(docs, resps) for _ in responses]
+        targets = [grading_target(doc) for doc in docs]
+        flat_targets = [target for target, responses in zip(targets, resps) for _ in responses]
         verdicts = grade_many(task, flat_responses, flat_targets, grader=grader)
         reasons = Counter(verdict.reason for verdict in verdicts)
         log.info(

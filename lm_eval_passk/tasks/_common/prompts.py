@@ -14,6 +14,12 @@ PROMPTS: dict[str, str] = {
         "<|im_start|>user\n{problem}\n" + _BOXED_INSTRUCTION + "<|im_end|>\n"
         "<|im_start|>assistant\n"
     ),
+    # EasyR1's prompt for Qwen2.5-VL, as the paper's vision experiments used it.
+    "easyr1": (
+        "{problem} You FIRST think about the reasoning process as an internal monologue and "
+        "then provide the final answer. The reasoning process MUST BE enclosed within "
+        "<think> </think> tags. The final answer MUST BE put in \\boxed{}."
+    ),
 }
 DEFAULT_PROMPT = "boxed"
 
