@@ -33,6 +33,7 @@ def write_run(directory: Path, model: str, counts: dict[str, tuple[int, int]], t
                 "doc": {"problem_id": pid, "answer": "1", "passk_task": "math500"},
                 "target": "1",
                 "resps": [["\\boxed{1}"] * c + ["\\boxed{0}"] * (n - c)],
+                "filtered_resps": [[json.dumps({"correct": j < c}) for j in range(n)]],
                 "n_samples": n,
                 "n_correct": c,
             }

@@ -18,6 +18,7 @@ from typing import IO, Any
 from lm_eval_passk.grading import TASKS as GRADED_BENCHMARKS
 from lm_eval_passk.grading import grade_many
 from lm_eval_passk.grading.extract import last_boxed
+from lm_eval_passk.tasks._common.dataset import grading_target
 
 _DATE = r"\d{4}-\d{2}-\d{2}T[0-9.\-]+"
 SAMPLES_NAME = re.compile(rf"^samples_(?P<task>.+)_(?P<date>{_DATE})\.jsonl(?:\.gz)?$")
@@ -109,12 +110,12 @@ def benchmark_of(task: str, row: dict[str, Any]) -> str:
     )
 
 
-def gold_answer(row: dict[str, Any]) -> str:
-    """The gold answer: our tasks log it in the doc; lm-eval's own tasks log a target that
-    may be a whole solution (GSM8K's ends in `#### n`, MATH's boxes its answer)."""
+def gold_answer(row: dict[str, Any]) -> Any:
+    """The grading target: our tasks log it in the doc; lm-eval's own tasks log a target
+    that may be a whole solution (GSM8K's ends in `#### n`, MATH's boxes its answer)."""
     doc = row.get("doc")
-    if isinstance(doc, dict) and "answer" in doc and "passk_task" in doc:
-        return str(doc["answer"])
+    if isinstance(doc, dict) and "passk_task" in doc:
+        return grading_target(doc)
     target = str(row.get("target", ""))
     if "####" in target:
         return target.rsplit("####", 1)[1].strip().replace(",", "")
@@ -133,42 +134,67 @@ def problem_id(row: dict[str, Any]) -> str:
     return str(row["doc_id"])
 
 
+@dataclass
+class GradedRow:
+    """One samples row with a correct/wrong flag per response."""
+
+    problem_id: str
+    doc: dict[str, Any]
+    responses: list[str]
+    correct: list[bool]
+
+
+def _logged_verdicts(row: dict[str, Any]) -> list[bool] | None:
+    """The per-response verdicts our filter logged (JSON strings), if this row has them."""
+    if not isinstance(row.get("doc"), dict) or "passk_task" not in row["doc"]:
+        return None
+    (verdicts,) = row["filtered_resps"]
+    return [bool(json.loads(verdict)["correct"]) for verdict in verdicts]
+
+
+def graded_rows(
+    path: Path, task: str, regrade: bool = False, grader: str = "default"
+) -> Iterator[GradedRow]:
+    """Stream a samples file as graded rows: the verdicts our tasks logged, or, with
+    `regrade` or when there are none (a run written by another tool), a fresh grading of
+    the logged responses, a chunk of rows at a time."""
+    pending: list[tuple[dict[str, Any], list[str]]] = []
+
+    def graded_pending() -> Iterator[GradedRow]:
+        benchmark = benchmark_of(task, pending[0][0])
+        targets = [gold_answer(row) for row, _ in pending]
+        flat = [(r, t) for (row, responses), t in zip(pending, targets) for r in responses]
+        verdicts = iter(grade_many(benchmark, [r for r, _ in flat], [t for _, t in flat], grader=grader))
+        for row, responses in pending:
+            correct = [next(verdicts).correct for _ in responses]
+            yield GradedRow(problem_id(row), row.get("doc") or {}, responses, correct)
+        pending.clear()
+
+    for line, row in enumerate(read_rows(path), start=1):
+        try:
+            responses = responses_of(row)
+            logged = None if regrade else _logged_verdicts(row)
+            identity = problem_id(row)
+        except (KeyError, ValueError, TypeError) as error:
+            raise RunError(f"{path}, line {line}: unexpected row ({type(error).__name__}: {error})") from None
+        if logged is not None:
+            yield GradedRow(identity, row["doc"], responses, logged)
+            continue
+        pending.append((row, responses))
+        if len(pending) >= REGRADE_CHUNK_ROWS:
+            yield from graded_pending()
+    if pending:
+        yield from graded_pending()
+
+
 def read_task_run(
     path: Path, task: str, model: str, regrade: bool = False, grader: str = "default"
 ) -> TaskRun:
-    """Each problem's (n, c) from a samples file: the counts our tasks logged, or, with
-    `regrade` or when they are missing, a fresh grading of the logged responses."""
+    """Each problem's (n, c) from a samples file (see `graded_rows`)."""
     run = TaskRun(model=model, task=task, source=path)
-    pending: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        if not pending:
-            return
-        benchmark = benchmark_of(task, pending[0])
-        responses, targets, owners = [], [], []
-        for row in pending:
-            row_responses = responses_of(row)
-            responses += row_responses
-            targets += [gold_answer(row)] * len(row_responses)
-            owners += [problem_id(row)] * len(row_responses)
-        verdicts = grade_many(benchmark, responses, targets, grader=grader)
-        for owner, verdict in zip(owners, verdicts):
-            n, c = run.problems.get(owner, (0, 0))
-            run.problems[owner] = (n + 1, c + verdict.correct)
-        pending.clear()
-
-    for index, row in enumerate(read_rows(path), start=1):
-        try:
-            if not regrade and "n_correct" in row and "n_samples" in row:
-                run.problems[problem_id(row)] = (int(row["n_samples"]), int(row["n_correct"]))
-                continue
-            row["resps"]  # noqa: B018 - fail here, naming the line, when it is missing
-        except KeyError as error:
-            raise RunError(f"{path}, line {index}: missing field {error}") from None
-        pending.append(row)
-        if len(pending) >= REGRADE_CHUNK_ROWS:
-            flush()
-    flush()
+    for row in graded_rows(path, task, regrade, grader):
+        n, c = run.problems.get(row.problem_id, (0, 0))
+        run.problems[row.problem_id] = (n + len(row.correct), c + sum(row.correct))
     if not run.problems:
         raise RunError(f"{path}: no samples")
     return run

@@ -126,3 +126,9 @@ def load_dataset(source: BenchmarkSource, **metadata: Any) -> Any:
         )
     test = datasets.Dataset.from_dict(columns, features=features)
     return datasets.DatasetDict({"test": test})
+
+
+def grading_target(doc: dict[str, Any]) -> Any:
+    """What the grader compares a response with, for a doc of ours: the benchmark record
+    where the loader kept one (MathVista, LiveCodeBench), else the gold answer text."""
+    return json.loads(doc["passk_record"]) if doc.get("passk_record") else doc["answer"]

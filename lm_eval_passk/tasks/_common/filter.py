@@ -19,6 +19,7 @@ from typing import Any
 from lm_eval.api.filter import Filter
 
 from lm_eval_passk.grading import Verdict, grade_many
+from lm_eval_passk.tasks._common.dataset import grading_target
 from lm_eval_passk.metrics.sampling import (
     all_identical,
     identical_fraction,
@@ -49,12 +50,6 @@ def save_raw_responses(resps: Sequence[Sequence[str]], docs: Sequence[dict[str, 
             record = {"problem_id": doc["problem_id"], "responses": list(responses)}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
-
-
-def grading_target(doc: dict[str, Any]) -> Any:
-    """What the grader compares with: the benchmark record where the loader kept one
-    (MathVista, LiveCodeBench), else the gold answer text."""
-    return json.loads(doc["passk_record"]) if doc.get("passk_record") else doc["answer"]
 
 
 def warn_if_degenerate(task: str, resps: Sequence[Sequence[str]]) -> float:
