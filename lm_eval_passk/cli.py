@@ -20,6 +20,7 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--grader", choices=["default", "paper"], default="default",
                         help="grader used with --regrade or for runs without verdicts")
+    parser.add_argument("--judge", help="which judge's votes to use when a journal holds several")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
@@ -55,6 +56,21 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reading_options(leaderboard)
     _add_output_options(leaderboard, ["markdown", "csv"])
 
+    judge = commands.add_parser(
+        "judge", help="judge the reasoning of answer-correct responses with any lm-eval model (CoT-Pass@k)"
+    )
+    judge.add_argument("run", type=Path, metavar="RUN", help="an lm_eval --output_path directory")
+    judge.add_argument("--model", required=True, help="an lm-eval model type: vllm, hf, local-chat-completions, ...")
+    judge.add_argument("--model_args", default="", help="as for lm_eval, e.g. pretrained=Qwen/Qwen2.5-72B-Instruct")
+    judge.add_argument("--votes", type=int, default=3, help="votes per judged response (default 3)")
+    judge.add_argument("--tasks", help="comma-separated tasks of the run to judge (default: all)")
+    judge.add_argument("--prompt", type=Path, help="judge prompt template with {problem}, {reference}, {response}")
+    judge.add_argument("--gen_kwargs", default="", help="judge generation kwargs, e.g. temperature=0.6,max_gen_toks=4096")
+    judge.add_argument("--judge_name", help="name recorded with each vote (default: the model and its arguments)")
+    judge.add_argument("--batch_size", default="auto", help="passed to the lm-eval model (default auto)")
+    judge.add_argument("--device", help="passed to the lm-eval model, e.g. cuda:0")
+    judge.add_argument("--no_chat_template", action="store_true", help="send the prompt as plain text")
+
     demo = commands.add_parser("demo", help="write two synthetic runs and compare them (no GPU needed)")
     demo.add_argument("--out", type=Path, default=Path("passk-demo"), help="directory (default ./passk-demo)")
 
@@ -70,7 +86,7 @@ def _read_runs(paths: list[Path], args: argparse.Namespace) -> list[Any]:
 
     runs = []
     for path in paths:
-        runs += read_run(path, regrade=args.regrade, grader=args.grader)
+        runs += read_run(path, regrade=args.regrade, grader=args.grader, judge=args.judge)
     seen: dict[tuple[str, str], int] = {}
     for run in runs:  # two runs of one model on one task: tell them apart by directory
         key = (run.task, run.model)
@@ -155,6 +171,29 @@ def run_leaderboard(args: argparse.Namespace) -> None:
     _emit(document, args, writers, None, "leaderboard")
 
 
+def run_judge(args: argparse.Namespace) -> None:
+    from lm_eval.api.registry import get_model
+    from lm_eval.utils import simple_parse_args_string
+
+    from lm_eval_passk.judge.run import DEFAULT_GEN_KWARGS, DEFAULT_TEMPLATE, judge_run
+
+    lm = get_model(args.model).create_from_arg_string(
+        args.model_args, {"batch_size": args.batch_size, "device": args.device}
+    )
+    results = judge_run(
+        args.run,
+        lm,
+        judge=args.judge_name or f"{args.model}:{args.model_args}",
+        votes=args.votes,
+        tasks=args.tasks.split(",") if args.tasks else None,
+        template_path=args.prompt or DEFAULT_TEMPLATE,
+        gen_kwargs=DEFAULT_GEN_KWARGS | simple_parse_args_string(args.gen_kwargs),
+        chat=not args.no_chat_template,
+    )
+    for task, stats in results.items():
+        print(f"{task}: {stats.requested} votes requested, {stats.already_done} already journaled")
+
+
 def run_demo(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis.demo import write_demo_runs
 
@@ -170,6 +209,7 @@ COMMANDS = {
     "report": run_report,
     "compare": run_compare,
     "leaderboard": run_leaderboard,
+    "judge": run_judge,
     "demo": run_demo,
     "include-path": lambda args: print(TASKS_DIR),
 }

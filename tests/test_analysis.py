@@ -128,7 +128,7 @@ def test_tables_and_files(two_runs, tmp_path: Path, capsys) -> None:
     assert {"compare.json", "compare.md", "compare.csv"} <= names
     assert {"passk_toy_passk.png", "passk_toy_passk.svg", "coverage_toy_passk.png", "coverage_toy_passk.svg"} <= names
     csv_lines = (out_dir / "compare.csv").read_text().splitlines()
-    assert csv_lines[0] == "task,series,model,k,value,ci95_low,ci95_high"
+    assert csv_lines[0] == "task,series,model,n,k,value,ci95_low,ci95_high"
     assert len(csv_lines) == 1 + 3 * 4
     assert (out_dir / "compare.md").read_text().startswith("## toy_passk")
 

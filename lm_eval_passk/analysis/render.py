@@ -34,6 +34,30 @@ def _ks(summaries: list[dict[str, Any]]) -> list[str]:
     return sorted({k for s in summaries for k in s["pass_at_k"]}, key=int)
 
 
+def cot_text(summaries: list[dict[str, Any]], markdown: bool) -> str:
+    """pass@k next to CoT-Pass@k under the three vote rules, for the judged models."""
+    judged = [s for s in summaries if "cot_pass_at_k" in s]
+    if not judged:
+        return ""
+    rules = ("any", "majority", "all")
+    headers = ["k"] + [f"{s['model']} {name}" for s in judged for name in ("pass@k", *(f"cot-{r}" for r in rules))]
+    rows = [
+        [k]
+        + [
+            _percent(value) if value is not None else "-"
+            for s in judged
+            for value in (s["pass_at_k"].get(k), *(s["cot_pass_at_k"][r].get(k) for r in rules))
+        ]
+        for k in _ks(judged)
+    ]
+    counts = "; ".join(
+        f"{s['model']}: {s['judge']['judged']} answer-correct responses judged, "
+        f"{s['judge']['unjudged']} not judged, {s['judge']['abstentions']} abstaining votes"
+        for s in judged
+    )
+    return f"\n\nCoT-Pass@k\n\n{_grid(headers, rows, markdown)}\n\n{counts}"
+
+
 def report_text(document: dict[str, Any], markdown: bool = False) -> str:
     """One table per task: a row per k, a column per model, pass@k with its 95% CI."""
     blocks = []
@@ -46,7 +70,10 @@ def report_text(document: dict[str, Any], markdown: bool = False) -> str:
         ]
         solved = ", ".join(f"{s['model']} {len(s['solved_ids'])}/{s['problems']}" for s in summaries)
         title = f"## {task}" if markdown else task
-        blocks.append(f"{title}\n\n{_grid(headers, rows, markdown)}\n\nsolved at k = n: {solved}")
+        blocks.append(
+            f"{title}\n\n{_grid(headers, rows, markdown)}\n\nsolved at k = n: {solved}"
+            + cot_text(summaries, markdown)
+        )
     return "\n\n".join(blocks) + "\n"
 
 
@@ -79,7 +106,7 @@ def compare_text(document: dict[str, Any], markdown: bool = False) -> str:
             f"rl only {coverage['rl_only']}, neither {coverage['neither']}"
         )
         title = f"## {task}" if markdown else task
-        blocks.append(f"{title}\n\n{_grid(headers, rows, markdown)}\n\n{summary}")
+        blocks.append(f"{title}\n\n{_grid(headers, rows, markdown)}\n\n{summary}" + cot_text([base, rl], markdown))
     return "\n\n".join(blocks) + "\n"
 
 
@@ -89,25 +116,35 @@ def _csv(rows: list[list[Any]]) -> str:
     return buffer.getvalue()
 
 
+def _series_rows(task: str, summary: dict[str, Any], prefix: str = "") -> list[list[Any]]:
+    """pass@k with its interval, then CoT-Pass@k per vote rule when judged."""
+    rows: list[list[Any]] = []
+    for k, value in summary["pass_at_k"].items():
+        rows.append([task, f"{prefix}pass@k", summary["model"], summary["n"], k, value, *summary["ci95"][k]])
+    for rule, curve in summary.get("cot_pass_at_k", {}).items():
+        for k, value in curve.items():
+            rows.append([task, f"{prefix}cot-{rule}", summary["model"], summary["n"], k, value, "", ""])
+    return rows
+
+
+_CSV_HEADER = ["task", "series", "model", "n", "k", "value", "ci95_low", "ci95_high"]
+
+
 def report_csv(document: dict[str, Any]) -> str:
-    rows: list[list[Any]] = [["task", "model", "n", "k", "pass_at_k", "ci95_low", "ci95_high"]]
+    rows: list[list[Any]] = [_CSV_HEADER]
     for task, models in document["tasks"].items():
         for summary in models.values():
-            for k, value in summary["pass_at_k"].items():
-                low, high = summary["ci95"][k]
-                rows.append([task, summary["model"], summary["n"], k, value, low, high])
+            rows += _series_rows(task, summary)
     return _csv(rows)
 
 
 def compare_csv(document: dict[str, Any]) -> str:
-    rows: list[list[Any]] = [["task", "series", "model", "k", "value", "ci95_low", "ci95_high"]]
+    rows: list[list[Any]] = [_CSV_HEADER]
     for task, comparison in document["tasks"].items():
         for role in ("base", "rl"):
-            summary = comparison[role]
-            for k, value in summary["pass_at_k"].items():
-                rows.append([task, role, summary["model"], k, value, *summary["ci95"][k]])
+            rows += _series_rows(task, comparison[role], prefix=f"{role} ")
         for k, difference in comparison["difference"].items():
-            rows.append([task, "base_minus_rl", "", k, difference["value"], *difference["ci95"]])
+            rows.append([task, "base - rl pass@k", "", "", k, difference["value"], *difference["ci95"]])
     return _csv(rows)
 
 

@@ -18,6 +18,8 @@ from typing import IO, Any
 from lm_eval_passk.grading import TASKS as GRADED_BENCHMARKS
 from lm_eval_passk.grading import grade_many
 from lm_eval_passk.grading.extract import last_boxed
+from lm_eval_passk.judge.journal import read_votes
+from lm_eval_passk.metrics.cot import RULES, accepted
 from lm_eval_passk.tasks._common.dataset import grading_target
 
 _DATE = r"\d{4}-\d{2}-\d{2}T[0-9.\-]+"
@@ -39,6 +41,10 @@ class TaskRun:
     task: str
     source: Path
     problems: dict[str, tuple[int, int]] = field(default_factory=dict)
+    # With a judge's journal beside the samples: per rule, each problem's count of
+    # responses whose answer is correct and whose reasoning the judge accepts.
+    cot: dict[str, dict[str, int]] | None = None
+    judge_counts: dict[str, int] = field(default_factory=dict)  # judged, unjudged, abstentions
 
     @property
     def n(self) -> int:
@@ -81,6 +87,13 @@ def _latest_by_task(run_dir: Path) -> dict[str, tuple[str, Path]]:
         if match and (match["task"] not in latest or match["date"] > latest[match["task"]][0]):
             latest[match["task"]] = (match["date"], path)
     return latest
+
+
+def latest_samples(run_dir: Path) -> dict[str, Path]:
+    """The latest samples file of each task under a run directory."""
+    if not run_dir.is_dir():
+        raise RunError(f"{run_dir}: not a directory")
+    return {task: path for task, (_, path) in _latest_by_task(run_dir).items()}
 
 
 def model_name(run_dir: Path, samples_path: Path, date: str) -> str:
@@ -188,19 +201,42 @@ def graded_rows(
 
 
 def read_task_run(
-    path: Path, task: str, model: str, regrade: bool = False, grader: str = "default"
+    path: Path, task: str, model: str, regrade: bool = False, grader: str = "default",
+    judge: str | None = None,
 ) -> TaskRun:
-    """Each problem's (n, c) from a samples file (see `graded_rows`)."""
+    """Each problem's (n, c) from a samples file (see `graded_rows`), and the CoT counts
+    when a judge's journal lies beside it."""
     run = TaskRun(model=model, task=task, source=path)
+    votes = read_votes(path, judge)
+    if votes is not None:
+        run.cot = {rule: {} for rule in RULES}
+        run.judge_counts = {"judged": 0, "unjudged": 0, "abstentions": 0}
     for row in graded_rows(path, task, regrade, grader):
         n, c = run.problems.get(row.problem_id, (0, 0))
         run.problems[row.problem_id] = (n + len(row.correct), c + sum(row.correct))
+        if run.cot is None or votes is None:
+            continue
+        for rule in RULES:
+            run.cot[rule].setdefault(row.problem_id, 0)
+        for index, correct in enumerate(row.correct):
+            if not correct:
+                continue
+            response_votes = votes.get((row.problem_id, index))
+            if not response_votes:
+                run.judge_counts["unjudged"] += 1
+                continue
+            run.judge_counts["judged"] += 1
+            run.judge_counts["abstentions"] += response_votes.count("abstain")
+            for rule in RULES:
+                run.cot[rule][row.problem_id] += accepted(response_votes, rule)
     if not run.problems:
         raise RunError(f"{path}: no samples")
     return run
 
 
-def read_run(run_dir: Path, regrade: bool = False, grader: str = "default") -> list[TaskRun]:
+def read_run(
+    run_dir: Path, regrade: bool = False, grader: str = "default", judge: str | None = None
+) -> list[TaskRun]:
     """Every task of one run directory (the latest samples file of each task)."""
     if not run_dir.is_dir():
         raise RunError(f"{run_dir}: not a directory")
@@ -208,6 +244,6 @@ def read_run(run_dir: Path, regrade: bool = False, grader: str = "default") -> l
     if not latest:
         raise RunError(f"{run_dir}: no samples_*.jsonl files (was lm_eval run with --log_samples?)")
     return [
-        read_task_run(path, task, model_name(run_dir, path, date), regrade, grader)
+        read_task_run(path, task, model_name(run_dir, path, date), regrade, grader, judge)
         for task, (date, path) in sorted(latest.items())
     ]

@@ -35,7 +35,7 @@ def model_summary(
     ks = ks or report_ks(run.n)
     matrix = per_problem_pass_at_k(run, ids, ks)
     low, high = bootstrap_ci(matrix, weights)
-    return {
+    summary = {
         "model": run.model,
         "n": run.n,
         "problems": len(ids),
@@ -43,6 +43,22 @@ def model_summary(
         "ci95": {str(k): [float(lo), float(hi)] for k, lo, hi in zip(ks, low, high)},
         "solved_ids": sorted(i for i in ids if run.problems[i][1] > 0),
     }
+    if run.cot is not None:
+        summary["cot_pass_at_k"] = {
+            rule: {str(k): float(v) for k, v in zip(ks, cot_pass_at_k(run, ids, ks, rule))}
+            for rule in run.cot
+        }
+        summary["judge"] = dict(run.judge_counts)
+    return summary
+
+
+def cot_pass_at_k(run: TaskRun, ids: list[str], ks: list[int], rule: str) -> np.ndarray:
+    """CoT-Pass@k: the estimator with c replaced by the responses whose answer is correct
+    and whose reasoning the judge accepts under `rule`; mean over problems."""
+    assert run.cot is not None
+    n = np.array([run.problems[i][0] for i in ids])[:, None]
+    d = np.array([run.cot[rule].get(i, 0) for i in ids])[:, None]
+    return pass_at_k(n, d, np.array(ks)[None, :]).mean(axis=0)
 
 
 def report(runs: list[TaskRun], settings: BootstrapSettings) -> dict[str, Any]:
