@@ -140,10 +140,11 @@ JUDGED = ["good#p1r0", "bad#p1r1", "split#p1r3", "weak#p2r0", "mumble#p2r1"]
 
 def check_report(run: Path) -> None:
     report = subprocess.run(
-        [sys.executable, "-m", "lm_eval_passk.cli", "report", str(run), "--format", "json"],
+        [sys.executable, "-m", "lm_eval_passk.cli", "report", str(run), "--format", "json", "--out", str(run / "figures")],
         capture_output=True, text=True, timeout=120,
     )
     assert report.returncode == 0, report.stderr
+    assert (run / "figures" / "cot_toy_passk.png").stat().st_size > 10_000
     summary = json.loads(report.stdout)["tasks"]["toy_passk"]["org/model"]
     for rule, d in EXPECTED_D.items():
         for k in (1, 2, 4):

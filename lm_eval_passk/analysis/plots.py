@@ -60,6 +60,34 @@ def curves_figure(task: str, series: list[tuple[str, dict[str, Any]]], directory
     return paths
 
 
+def cot_figure(task: str, series: list[tuple[str, dict[str, Any]]], directory: Path) -> list[Path]:
+    """pass@k (solid) against CoT-Pass@k (dashed: majority of votes; band: from "all"
+    votes yes to "any" vote yes) for each judged (label, summary)."""
+    judged = [(label, s) for label, s in series if "cot_pass_at_k" in s]
+    if not judged:
+        return []
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(6, 4))
+    for label, summary in judged:
+        ks = sorted(summary["pass_at_k"], key=int)
+        x = [int(k) for k in ks]
+        cot = summary["cot_pass_at_k"]
+        (line,) = axes.plot(x, [100 * summary["pass_at_k"][k] for k in ks], marker="o", markersize=3, label=f"{label} pass@k")
+        axes.plot(x, [100 * cot["majority"][k] for k in ks], linestyle="--", color=line.get_color(), label=f"{label} CoT-Pass@k")
+        axes.fill_between(x, [100 * cot["all"][k] for k in ks], [100 * cot["any"][k] for k in ks], color=line.get_color(), alpha=0.15, linewidth=0)
+    axes.set_xscale("log", base=2)
+    ks = sorted({int(k) for _, summary in judged for k in summary["pass_at_k"]})
+    axes.set_xticks(ks, [str(k) for k in ks])
+    axes.set_xlabel("k (samples)")
+    axes.set_ylabel("%")
+    axes.set_title(f"{task}: pass@k and CoT-Pass@k (band: all .. any vote)")
+    axes.grid(True, which="major", alpha=0.3)
+    axes.legend(fontsize=8)
+    paths = _save(figure, directory, f"cot_{task}")
+    plt.close(figure)
+    return paths
+
+
 def coverage_figure(task: str, coverage: dict[str, Any], directory: Path) -> list[Path]:
     """Problems solved at k = n by both, the base model only, the RL model only, neither."""
     plt = _pyplot()
@@ -79,7 +107,9 @@ def coverage_figure(task: str, coverage: dict[str, Any], directory: Path) -> lis
 def report_figures(document: dict[str, Any], directory: Path) -> list[Path]:
     paths = []
     for task, models in document["tasks"].items():
-        paths += curves_figure(task, [(model, s) for model, s in models.items()], directory)
+        series = list(models.items())
+        paths += curves_figure(task, series, directory)
+        paths += cot_figure(task, series, directory)
     return paths
 
 
@@ -91,5 +121,6 @@ def compare_figures(document: dict[str, Any], directory: Path) -> list[Path]:
             (f"rl: {comparison['rl']['model']}", comparison["rl"]),
         ]
         paths += curves_figure(task, series, directory)
+        paths += cot_figure(task, series, directory)
         paths += coverage_figure(task, comparison["coverage"], directory)
     return paths
