@@ -136,8 +136,11 @@ def gold_answer(row: dict[str, Any]) -> Any:
 
 
 def responses_of(row: dict[str, Any]) -> list[str]:
-    """All responses of a row: [[r1, ..., rn]] for a repeated request, [[r]] per request."""
-    return [r for request in row["resps"] for r in (request if isinstance(request, list) else [request])]
+    """All responses of a row: [[r1, ..., rn]] for a repeated request, [[r]] per request;
+    each after the text our task opened the model's turn with, if any."""
+    doc = row.get("doc")
+    prefix = doc.get("passk_response_prefix", "") if isinstance(doc, dict) else ""
+    return [prefix + r for request in row["resps"] for r in (request if isinstance(request, list) else [request])]
 
 
 def problem_id(row: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from lm_eval_passk.tasks._common.options import read_options
-from lm_eval_passk.tasks._common.prompts import render_prompt
+from lm_eval_passk.tasks._common.prompts import RESPONSE_PREFIXES, render_prompt
 
 
 @dataclass(frozen=True)
@@ -34,8 +34,10 @@ class BenchmarkSource:
     local_file: str  # relative to data_dir, e.g. "math500/test.jsonl"
     to_problem: Callable[[dict[str, Any], int], Problem]  # (row, row index) -> Problem
     hub_config: str | None = None
-    # Rows of the local file as (where, row); JSON lines unless the benchmark says otherwise.
+    # Rows of the local file (or folder) as (where, row); JSON lines unless the benchmark
+    # says otherwise. And rows from the hub, where `datasets.load_dataset` cannot read it.
     read_local: Callable[[Path], Iterator[tuple[str, dict[str, Any]]]] | None = None
+    read_hub: Callable[[], Iterator[tuple[str, dict[str, Any]]]] | None = None
     include: Callable[[dict[str, Any]], bool] = lambda row: True  # rows to keep
 
 
@@ -67,9 +69,12 @@ def _rows(source: BenchmarkSource, data_dir: Path | None) -> Iterator[tuple[str,
     """Yield (where, row): `where` names the file and line, or the hub dataset and row."""
     if data_dir is not None:
         path = data_dir / source.local_file
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"{source.name}: expected {path} under data_dir {data_dir}")
         yield from (source.read_local or jsonl_rows)(path)
+        return
+    if source.read_hub is not None:
+        yield from source.read_hub()
         return
     import datasets
 
@@ -114,6 +119,8 @@ def load_dataset(source: BenchmarkSource, **metadata: Any) -> Any:
             ("<image>" if p.image is not None else "") + render_prompt(options.prompt, p.problem)
             for p in problems
         ],
+        # The text lm-eval puts before each response (`gen_prefix`): graded as part of it.
+        "passk_response_prefix": [RESPONSE_PREFIXES.get(options.prompt, "")] * len(problems),
         # Records vary in shape from row to row: JSON text keeps Arrow's schema simple.
         "passk_record": [json.dumps(p.record) if p.record is not None else "" for p in problems],
     }

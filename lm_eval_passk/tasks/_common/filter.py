@@ -91,7 +91,11 @@ class GradeAllResponses(Filter):
         warn_if_degenerate(task, resps)
 
         # All problems' responses in one call: one deduplicated, parallel pass.
-        flat_responses = [response for responses in resps for response in responses]
+        flat_responses = [
+            doc.get("passk_response_prefix", "") + response
+            for doc, responses in zip(docs, resps)
+            for response in responses
+        ]
         targets = [grading_target(doc) for doc in docs]
         flat_targets = [target for target, responses in zip(targets, resps) for _ in responses]
         verdicts = grade_many(task, flat_responses, flat_targets, grader=grader)

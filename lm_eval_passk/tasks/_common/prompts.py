@@ -20,8 +20,15 @@ PROMPTS: dict[str, str] = {
         "then provide the final answer. The reasoning process MUST BE enclosed within "
         "<think> </think> tags. The final answer MUST BE put in \\boxed{}."
     ),
+    # Code tasks: the benchmark's own prompt is the problem text (LiveCodeBench's format
+    # section included). `code-fence` also opens the assistant turn with a python code
+    # fence, as the paper does for base models, so that they start writing code.
+    "code": "{problem}",
+    "code-fence": "{problem}",
 }
 DEFAULT_PROMPT = "boxed"
+# Text that opens the model's turn (lm-eval's `gen_prefix`); the response continues it.
+RESPONSE_PREFIXES = {"code-fence": "```python\n"}
 
 
 def render_prompt(name: str, problem: str) -> str:

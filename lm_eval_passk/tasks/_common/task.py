@@ -11,6 +11,7 @@ from lm_eval_passk.metrics import pass_at_k, report_ks
 from lm_eval_passk.metrics.sampling import sampling_is_degenerate
 from lm_eval_passk.tasks._common.filter import GradedResponses
 from lm_eval_passk.tasks._common.options import read_options
+from lm_eval_passk.tasks._common.prompts import RESPONSE_PREFIXES
 
 # Per problem, besides pass@k: the counts the estimator used, and whether all n
 # responses were identical (its mean over problems is the run's degenerate-sampling mark).
@@ -27,6 +28,8 @@ class PassKTask(ConfigurableTask):
         self.n: int = options.n if options.n is not None else int(config.get("repeats", 1))
         self.ks = report_ks(self.n)
         config["repeats"] = self.n
+        if options.prompt in RESPONSE_PREFIXES:
+            config["gen_prefix"] = RESPONSE_PREFIXES[options.prompt]
         config["metric_list"] = [
             {"metric": name, "aggregation": "mean", "higher_is_better": name != "identical_responses"}
             for name in [f"pass@{k}" for k in self.ks] + list(COUNT_METRICS)
