@@ -17,36 +17,51 @@ VOCAB_WORDS = [
 SPECIAL = ["<unk>", "<pad>", "</s>"]
 
 
-def build_tiny_model(directory: Path, max_positions: int = 17000) -> Path:
-    """Save a tokenizer and a randomly initialised 1-layer Llama under `directory`."""
-    import torch
+def word_level_tokenizer(words: list[str], specials: list[str], **extra_special_tokens):
+    """A whitespace-split word tokenizer over `words`, trained offline with `tokenizers`."""
     from tokenizers import Tokenizer, models, pre_tokenizers, trainers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import PreTrainedTokenizerFast
 
     tokenizer = Tokenizer(models.WordLevel(unk_token="<unk>"))
     tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    trainer = trainers.WordLevelTrainer(special_tokens=SPECIAL, min_frequency=1)
-    tokenizer.train_from_iterator([" ".join(VOCAB_WORDS)], trainer=trainer)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer, unk_token="<unk>", pad_token="<pad>", eos_token="</s>"
+    trainer = trainers.WordLevelTrainer(special_tokens=specials, min_frequency=1)
+    tokenizer.train_from_iterator([" ".join(words)], trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="<unk>", pad_token="<pad>", eos_token="</s>",
+        **extra_special_tokens,
     )
+
+
+def build_tiny_model(directory: Path, max_positions: int = 17000) -> Path:
+    """Save a tokenizer and a randomly initialised 1-layer Llama under `directory`."""
+    import torch
+    from transformers import LlamaForCausalLM
+
+    fast = word_level_tokenizer(VOCAB_WORDS, SPECIAL)
     fast.save_pretrained(directory)
 
     torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=tokenizer.get_vocab_size(),
+    LlamaForCausalLM(tiny_llama_config(fast, max_positions)).save_pretrained(directory)
+    return directory
+
+
+def tiny_llama_config(tokenizer, max_positions: int):
+    """A 1-layer Llama of width 16 over `tokenizer`'s vocabulary (also the text half of
+    tests/tiny_vlm.py). Positions beyond 16,384 so the protocol's max_gen_toks fits."""
+    from transformers import LlamaConfig
+
+    return LlamaConfig(
+        vocab_size=len(tokenizer),
         hidden_size=16,
         intermediate_size=32,
         num_hidden_layers=1,
         num_attention_heads=2,
         num_key_value_heads=2,
         max_position_embeddings=max_positions,
-        eos_token_id=fast.eos_token_id,
-        pad_token_id=fast.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
         bos_token_id=None,
     )
-    LlamaForCausalLM(config).save_pretrained(directory)
-    return directory
 
 
 if __name__ == "__main__":

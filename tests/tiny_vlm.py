@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from tiny_model import tiny_llama_config, word_level_tokenizer
+
 VOCAB_WORDS = [
     "The", "answer", "is", "so", "we", "get", ".",
     "1", "2", "3", "\\boxed{1}", "\\boxed{2}", "\\boxed{3}", "\\boxed{1.5}",
@@ -39,28 +41,15 @@ CHAT_TEMPLATE = (
 def build_tiny_vlm(directory: Path, max_positions: int = 17000) -> Path:
     """Save a processor and a randomly initialised tiny LLaVA under `directory`."""
     import torch
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
     from transformers import (
         CLIPImageProcessor,
         CLIPVisionConfig,
-        LlamaConfig,
         LlavaConfig,
         LlavaForConditionalGeneration,
         LlavaProcessor,
-        PreTrainedTokenizerFast,
     )
 
-    tokenizer = Tokenizer(models.WordLevel(unk_token="<unk>"))
-    tokenizer.pre_tokenizer = pre_tokenizers.WhitespaceSplit()
-    trainer = trainers.WordLevelTrainer(special_tokens=SPECIAL, min_frequency=1)
-    tokenizer.train_from_iterator([" ".join(VOCAB_WORDS)], trainer=trainer)
-    fast = PreTrainedTokenizerFast(
-        tokenizer_object=tokenizer,
-        unk_token="<unk>",
-        pad_token="<pad>",
-        eos_token="</s>",
-        additional_special_tokens=["<image>"],
-    )
+    fast = word_level_tokenizer(VOCAB_WORDS, SPECIAL, additional_special_tokens=["<image>"])
     image_processor = CLIPImageProcessor(
         size={"shortest_edge": IMAGE_SIZE},
         crop_size={"height": IMAGE_SIZE, "width": IMAGE_SIZE},
@@ -89,18 +78,7 @@ def build_tiny_vlm(directory: Path, max_positions: int = 17000) -> Path:
             patch_size=PATCH_SIZE,
             projection_dim=16,
         ).to_dict(),
-        text_config=LlamaConfig(
-            vocab_size=tokenizer.get_vocab_size(),
-            hidden_size=16,
-            intermediate_size=32,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            num_key_value_heads=2,
-            max_position_embeddings=max_positions,
-            eos_token_id=fast.eos_token_id,
-            pad_token_id=fast.pad_token_id,
-            bos_token_id=None,
-        ).to_dict(),
+        text_config=tiny_llama_config(fast, max_positions).to_dict(),
         image_token_index=fast.convert_tokens_to_ids("<image>"),
         image_seq_length=IMAGE_TOKENS,
         vision_feature_select_strategy="default",

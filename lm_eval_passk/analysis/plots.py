@@ -41,20 +41,25 @@ def _curve(axes: Any, summary: dict[str, Any], label: str) -> None:
     axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
+def _k_axes(axes: Any, series: list[tuple[str, dict[str, Any]]], ylabel: str, title: str) -> None:
+    """A log2 k axis ticked at the reported k, labels, grid and legend."""
+    axes.set_xscale("log", base=2)
+    ks = sorted({int(k) for _, summary in series for k in summary["pass_at_k"]})
+    axes.set_xticks(ks, [str(k) for k in ks])
+    axes.set_xlabel("k (samples)")
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.grid(True, which="major", alpha=0.3)
+    axes.legend(fontsize=8)
+
+
 def curves_figure(task: str, series: list[tuple[str, dict[str, Any]]], directory: Path) -> list[Path]:
     """pass@k against k for each (label, summary); returns the files written."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
     for label, summary in series:
         _curve(axes, summary, label)
-    axes.set_xscale("log", base=2)
-    ks = sorted({int(k) for _, summary in series for k in summary["pass_at_k"]})
-    axes.set_xticks(ks, [str(k) for k in ks])
-    axes.set_xlabel("k (samples)")
-    axes.set_ylabel("pass@k (%)")
-    axes.set_title(f"{task}: pass@k with 95% bootstrap CI")
-    axes.grid(True, which="major", alpha=0.3)
-    axes.legend()
+    _k_axes(axes, series, "pass@k (%)", f"{task}: pass@k with 95% bootstrap CI")
     paths = _save(figure, directory, f"passk_{task}")
     plt.close(figure)
     return paths
@@ -75,14 +80,7 @@ def cot_figure(task: str, series: list[tuple[str, dict[str, Any]]], directory: P
         (line,) = axes.plot(x, [100 * summary["pass_at_k"][k] for k in ks], marker="o", markersize=3, label=f"{label} pass@k")
         axes.plot(x, [100 * cot["majority"][k] for k in ks], linestyle="--", color=line.get_color(), label=f"{label} CoT-Pass@k")
         axes.fill_between(x, [100 * cot["all"][k] for k in ks], [100 * cot["any"][k] for k in ks], color=line.get_color(), alpha=0.15, linewidth=0)
-    axes.set_xscale("log", base=2)
-    ks = sorted({int(k) for _, summary in judged for k in summary["pass_at_k"]})
-    axes.set_xticks(ks, [str(k) for k in ks])
-    axes.set_xlabel("k (samples)")
-    axes.set_ylabel("%")
-    axes.set_title(f"{task}: pass@k and CoT-Pass@k (band: all .. any vote)")
-    axes.grid(True, which="major", alpha=0.3)
-    axes.legend(fontsize=8)
+    _k_axes(axes, judged, "%", f"{task}: pass@k and CoT-Pass@k (band: all .. any vote)")
     paths = _save(figure, directory, f"cot_{task}")
     plt.close(figure)
     return paths
