@@ -39,14 +39,17 @@ def offline_env(raw_dir: Path, extra_pythonpath: Path | None = None) -> dict[str
     return env
 
 
-def run_lm_eval(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
-    """Run the real `lm_eval` command line; fail with its output when it fails."""
+def run_lm_eval(
+    args: list[str], env: dict[str, str], cwd: Path, expect_failure: bool = False
+) -> subprocess.CompletedProcess:
+    """Run the real `lm_eval` command line; fail with its output when it fails (or, with
+    `expect_failure`, when it does not)."""
     script = Path(sys.executable).with_name("lm_eval")  # the console script users run
     command = [str(script)] if script.exists() else [sys.executable, "-m", "lm_eval"]
     command += args
     result = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True, timeout=900)
-    if result.returncode != 0:
-        pytest.fail(f"lm_eval failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+    if (result.returncode != 0) != expect_failure:
+        pytest.fail(f"lm_eval exited {result.returncode}:\n{result.stdout}\n{result.stderr}")
     return result
 
 

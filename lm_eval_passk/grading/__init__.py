@@ -6,7 +6,8 @@ notebook, another harness, or a training loop as a verifiable reward.
     True
 
 The target is the gold answer string for the math benchmarks, a MathVista testmini record
-for "mathvista", and a code_generation_lite record for "livecodebench".
+for "mathvista", and a code_generation_lite record for "livecodebench" (whose programs run
+in a sandbox: docs/CODE.md).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from lm_eval_passk.grading.code import grade_code_many
 from lm_eval_passk.grading.config import grader_config
 from lm_eval_passk.grading.math import MATH_TASKS, grade_math_many
 from lm_eval_passk.grading.verdict import Verdict
@@ -21,12 +23,14 @@ from lm_eval_passk.grading.vision import grade_vision_many
 
 __all__ = ["TASKS", "Verdict", "grade", "grade_many"]
 
-TASKS = (*MATH_TASKS, "mathvista")
+TASKS = (*MATH_TASKS, "mathvista", "livecodebench")
 
 
-def grade(task: str, response: str, target: Any, grader: str = "default") -> Verdict:
+def grade(
+    task: str, response: str, target: Any, grader: str = "default", require_sandbox: bool = False
+) -> Verdict:
     """Grade one response of benchmark `task` against its target (see the module doc)."""
-    return grade_many(task, [response], [target], grader=grader)[0]
+    return grade_many(task, [response], [target], grader=grader, require_sandbox=require_sandbox)[0]
 
 
 def grade_many(
@@ -34,10 +38,12 @@ def grade_many(
     responses: Sequence[str],
     targets: Sequence[Any],
     grader: str = "default",
+    require_sandbox: bool = False,
 ) -> list[Verdict]:
     """Grade many responses in one deduplicated, parallel pass; `task` is one benchmark
     name or one per response; `grader` ("default" or "paper") applies to the math
-    benchmarks (docs/GRADING.md)."""
+    benchmarks (docs/GRADING.md); `require_sandbox` makes LiveCodeBench refuse to run
+    programs without bubblewrap (docs/CODE.md)."""
     tasks = [task] * len(responses) if isinstance(task, str) else list(task)
     if not len(tasks) == len(responses) == len(targets):
         raise ValueError(
@@ -51,6 +57,7 @@ def grade_many(
     graders = {
         "math": lambda rs, ts, names: grade_math_many(names, rs, ts, config),
         "mathvista": lambda rs, ts, names: grade_vision_many(rs, ts),
+        "livecodebench": lambda rs, ts, names: grade_code_many(rs, ts, require_sandbox=require_sandbox),
     }
     by_family: dict[str, list[int]] = {}
     for index, name in enumerate(tasks):

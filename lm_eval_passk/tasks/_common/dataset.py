@@ -92,7 +92,7 @@ def load_problems(source: BenchmarkSource, data_dir: Path | None) -> list[Proble
             problem = source.to_problem(row, index)
         except KeyError as error:
             raise DataError(f"{where}: missing field {error}") from None
-        if not problem.problem.strip() or not problem.answer.strip():
+        if not problem.problem.strip() or not (problem.answer.strip() or problem.record):
             raise DataError(f"{where}: empty problem statement or gold answer")
         problems.append(problem)
     ids = [problem.problem_id for problem in problems]
@@ -114,6 +114,7 @@ def load_dataset(source: BenchmarkSource, **metadata: Any) -> Any:
         "solution": [p.solution for p in problems],
         "passk_task": [source.name] * len(problems),
         "passk_grader": [options.grader] * len(problems),
+        "passk_require_sandbox": [str(options.require_sandbox).lower()] * len(problems),
         # "<image>" marks where lm-eval's multimodal backends put the image.
         "passk_prompt": [
             ("<image>" if p.image is not None else "") + render_prompt(options.prompt, p.problem)

@@ -98,7 +98,10 @@ class GradeAllResponses(Filter):
         ]
         targets = [grading_target(doc) for doc in docs]
         flat_targets = [target for target, responses in zip(targets, resps) for _ in responses]
-        verdicts = grade_many(task, flat_responses, flat_targets, grader=grader)
+        verdicts = grade_many(
+            task, flat_responses, flat_targets, grader=grader,
+            require_sandbox=docs[0].get("passk_require_sandbox") == "true",
+        )
         reasons = Counter(verdict.reason for verdict in verdicts)
         log.info(
             "%s: graded %d responses with the %s grader: %s",

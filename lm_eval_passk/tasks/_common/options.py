@@ -16,10 +16,12 @@ class PassKOptions:
     data_dir: Path | None  # local copies laid out like shared/data; None reads the hub
     prompt: str
     grader: str  # "default" or "paper" (lm_eval_passk.grading.config)
+    require_sandbox: bool  # code tasks: no bubblewrap is an error, not a warning
 
 
 def read_options(metadata: dict[str, Any]) -> PassKOptions:
-    """Read and check `n`, `data_dir`, `prompt` and `grader` from a task's metadata."""
+    """Read and check `n`, `data_dir`, `prompt`, `grader` and `require_sandbox` from a
+    task's metadata."""
     n = metadata.get("n")
     if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
         raise ValueError(f"--metadata 'n' must be a positive integer, got {n!r}")
@@ -38,4 +40,7 @@ def read_options(metadata: dict[str, Any]) -> PassKOptions:
         raise ValueError(
             f"--metadata 'grader' must be one of {', '.join(sorted(GRADERS))}, got {grader!r}"
         )
-    return PassKOptions(n=n, data_dir=data_dir, prompt=prompt, grader=grader)
+    require_sandbox = metadata.get("require_sandbox", False)
+    if not isinstance(require_sandbox, bool):
+        raise ValueError(f"--metadata 'require_sandbox' must be true or false, got {require_sandbox!r}")
+    return PassKOptions(n, data_dir, prompt, grader, require_sandbox)

@@ -6,6 +6,7 @@ the dataset's loading script); with `data_dir`, the same files from `<data_dir>/
 Release k is the files test.jsonl, test2.jsonl, ..., testk.jsonl.
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -100,6 +101,9 @@ def load(**metadata: Any) -> Any:
         metadata.get(key, default) for key, default in zip(("release", "start_date", "end_date"), DEFAULT_WINDOW)
     )
     release_files(release)  # validate early, with a clear message
+    for key, value in (("start_date", start), ("end_date", end)):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
+            raise ValueError(f"--metadata '{key}' must be a date YYYY-MM-DD, got {value!r}")
     source = replace(
         SOURCE,
         read_local=local_rows(release),

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 __version__ = "0.8.0"
@@ -89,7 +90,12 @@ class RequestOutput:
 
 def canned_text(request_number: int) -> str:
     """A distinct response per request; two in three end in \\boxed{2} (every fixture
-    problem's answer), the rest in \\boxed{3}, so grading sees right and wrong answers."""
+    problem's answer), the rest in \\boxed{3}, so grading sees right and wrong answers.
+    With $VLLM_STUB_RESPONSES (a JSON list of texts), those texts in turn instead."""
+    scripted = os.environ.get("VLLM_STUB_RESPONSES")
+    if scripted:
+        texts = json.loads(Path(scripted).read_text())
+        return texts[request_number % len(texts)]
     answer = 3 if request_number % 3 == 0 else 2
     return f"Draft {request_number}: so we get {answer}. The answer is \\boxed{{{answer}}}."
 

@@ -1,0 +1,47 @@
+"""Grade LiveCodeBench responses by running them, sandboxed, on the problem's tests.
+
+    >>> from lm_eval_passk.grading.code import grade_code_many
+    >>> verdicts = grade_code_many(responses, rows)   # rows: code_generation_lite records
+
+Modules, in the order a response meets them: `extract` (the program in a response),
+`testcases` (a row's tests, pickles loaded without globals), `grade` (deduplication and
+the engine), `run` (one program's tests, in an engine worker), `sandbox` (the only module
+that starts programs) with its inside half `_harness`, `compare` (LiveCodeBench's output
+rules). docs/CODE.md describes the sandbox and its limits.
+"""
+
+from __future__ import annotations
+
+from lm_eval_passk.grading.code.compare import (
+    functional_output_matches,
+    stdin_output_matches,
+)
+from lm_eval_passk.grading.code.extract import extract_code
+from lm_eval_passk.grading.code.grade import code_engine, grade_code, grade_code_many
+from lm_eval_passk.grading.code.sandbox import (
+    Completed,
+    Limits,
+    SandboxError,
+    SandboxUnavailable,
+    isolation,
+    run_sandboxed,
+)
+from lm_eval_passk.grading.code.testcases import ProblemTests, TestCase, decode_tests
+
+__all__ = [
+    "Completed",
+    "Limits",
+    "ProblemTests",
+    "SandboxError",
+    "SandboxUnavailable",
+    "TestCase",
+    "code_engine",
+    "decode_tests",
+    "extract_code",
+    "functional_output_matches",
+    "grade_code",
+    "grade_code_many",
+    "isolation",
+    "run_sandboxed",
+    "stdin_output_matches",
+]

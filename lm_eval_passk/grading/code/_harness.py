@@ -1,0 +1,304 @@
+"""The inside half of the sandbox: runs one program on one test after another.
+
+sandbox.py starts this file's source as `python -s -c <source> <config>` inside the
+sandbox; it is not a public interface and imports nothing from lm_eval_passk. It is
+trusted code: it finishes setting up (drops to the sandbox's uid, and without bubblewrap
+makes its own mount and network namespaces), imports the modules every program gets, and
+only then reads the program. Each test runs in a forked child, so a test costs a fork
+rather than an interpreter start; the program's code runs only in those children.
+
+Protocol. In, on stdin: length-prefixed messages (`<n>\\n` then n bytes); the first is
+the program as JSON {"kind", "source", "func_name"}, each later one a test's input (stdin
+programs) or its JSON argument list (functional programs). Out, on stdout: a ready line,
+then per test the program's output followed by a trailer line that starts with the
+record separator and the nonce from the config, carrying the exit status as JSON. The
+parent compares outputs; expected outputs are never sent here.
+"""
+
+import atexit
+import ctypes
+import gc
+import json
+import os
+import resource
+import signal
+import sys
+import tempfile
+import time
+import traceback
+import types
+
+PR_SET_PDEATHSIG = 1
+PR_SET_CHILD_SUBREAPER = 36
+PR_SET_NO_NEW_PRIVS = 38
+CLONE_NEWNS = 0x00020000
+CLONE_NEWNET = 0x40000000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+
+# The names LiveCodeBench's runner puts in front of every program, so that code graded
+# correct there (LeetCode starter code uses `List` without importing it) runs here too.
+PRELUDE_MODULES = (
+    "string", "re", "datetime", "collections", "heapq", "bisect", "copy", "math", "random",
+    "statistics", "itertools", "functools", "operator", "io", "sys", "json", "builtins", "typing",
+)  # fmt: skip
+PRELUDE = (
+    "".join(f"from {name} import *\n" for name in PRELUDE_MODULES)
+    + "".join(f"import {name}\n" for name in PRELUDE_MODULES if name not in ("builtins", "typing"))
+    + "sys.setrecursionlimit(50000)\n"
+)
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result, what):
+    if result != 0:
+        error = ctypes.get_errno()
+        raise OSError(error, f"{what}: {os.strerror(error)}")
+
+
+def _prctl(option, value):
+    _check(_libc.prctl(option, ctypes.c_ulong(value), 0, 0, 0), "prctl")
+
+
+def _mount(source, target, fstype, flags, data):
+    encode = lambda text: None if text is None else text.encode()  # noqa: E731
+    _check(
+        _libc.mount(
+            encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)
+        ),
+        f"mount {target}",
+    )
+
+
+def _isolate(config):
+    """Without bubblewrap, as root: a network namespace (only a loopback, down), and a
+    mount namespace in which home directories, /run and the temporary directories are
+    empty tmpfs, the interpreter mounted back where it was. Returns whether the mount
+    namespace could be made (a container may forbid it)."""
+    try:
+        _check(_libc.unshare(CLONE_NEWNET), "unshare network")
+    except OSError:
+        pass  # the warning the parent logged says the network may be reachable
+    try:
+        _check(_libc.unshare(CLONE_NEWNS), "unshare mounts")
+    except OSError:
+        return False
+    _mount(None, "/", None, MS_REC | MS_PRIVATE, None)  # nothing below leaks to the host
+    keep = {path: os.open(path, os.O_PATH) for path in config["expose"]}
+    for path in config["hide"]:
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    for path, descriptor in keep.items():
+        os.makedirs(path, 0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{descriptor}", path, None, MS_BIND | MS_REC, None)
+        os.close(descriptor)
+    for path, size in (
+        ("/tmp", config["scratch_bytes"]),
+        ("/var/tmp", 1 << 20),
+        ("/dev/shm", 16 << 20),
+    ):
+        if os.path.isdir(path):
+            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    return True
+
+
+def _setup(config):
+    """Everything before the first program: isolation, work directory, privileges."""
+    info = {"workdir_on_host": None}
+    os.umask(0o022)
+    uid = config["uid"]
+    mounts = config["isolate"] and _isolate(config)
+    if not config["chdir_done"]:
+        if mounts:
+            workdir = "/tmp/work"
+            os.mkdir(workdir, 0o700)
+        else:  # a directory on the host; the parent removes it
+            workdir = tempfile.mkdtemp(prefix="lm_eval_passk-work-")
+            info["workdir_on_host"] = workdir
+        if uid is not None:
+            os.chown(workdir, uid, uid)
+        os.chdir(workdir)
+    os.environ["HOME"] = os.getcwd()
+    os.environ.pop("PWD", None)  # bubblewrap's --chdir adds it; the environment is ours
+    for name in PRELUDE_MODULES:  # imported while every path is still readable
+        __import__(name)
+    if uid is not None:
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)  # as root this sets the real, effective and saved uid: no way back
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)  # no setuid binary can raise a program's privileges
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # setuid cleared the one set before
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a program become ours, to be killed
+    return info
+
+
+def _write_all(descriptor, data):
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view) :]
+
+
+def _read_message(control):
+    line = control.readline()
+    if not line:
+        return None
+    size = int(line)
+    data = control.read(size)
+    if len(data) != size:
+        return None
+    return data
+
+
+def _children():
+    """This process's children, from /proc (the `children` file where the kernel has it)."""
+    me = os.getpid()
+    try:
+        with open(f"/proc/self/task/{me}/children") as listing:
+            return [int(pid) for pid in listing.read().split()]
+    except OSError:
+        pass
+    children = []
+    for name in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{name}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == str(me):  # fields after the command: state, ppid, ...
+            children.append(int(name))
+    return children
+
+
+def _reap_descendants(kill_all):
+    """Kill and collect every process the program left behind. Orphans are re-parented to
+    this subreaper, so killing children until there are none reaches all descendants."""
+    while True:
+        if kill_all:  # everything this uid may signal: the sandbox's own processes only
+            try:
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        for pid in _children():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def _run_child(control, test_stdin, program, code, arguments, config):
+    """In the forked child: wire up stdin and stdout, run the program, exit. Never returns."""
+    control.close()
+    os.dup2(test_stdin, 0)
+    os.close(test_stdin)
+    # SIGXCPU (which ends the program) at the soft limit, SIGKILL a second later.
+    resource.setrlimit(resource.RLIMIT_CPU, (config["cpu_seconds"], config["cpu_seconds"] + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    functional = program["kind"] == "functional"
+    if functional:  # the method's return value is the answer; its prints are discarded
+        result_out = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.close(devnull)
+    module = types.ModuleType("solution" if functional else "__main__")
+    module.__file__ = "solution.py"
+    namespace = module.__dict__
+    sys.argv = ["solution.py"]
+    if not functional:  # `if __name__ == "__main__":` runs, and pickle finds its classes
+        sys.modules["__main__"] = module
+    try:
+        exec(PRELUDE, namespace)
+        if code is None:  # the source did not compile: raise that error here
+            compile(program["source"], "solution.py", "exec")
+        exec(code, namespace)
+        if functional:
+            owner = namespace["Solution"]() if "Solution" in namespace else module
+            result = getattr(owner, program["func_name"])(*arguments)
+            _write_all(result_out, json.dumps(result).encode())
+        status = 0
+    except SystemExit as exit:
+        status = _exit_status(exit.code)
+    except BaseException:
+        traceback.print_exc()
+        status = 1
+    _finish(status)
+
+
+def _exit_status(code):
+    """What the interpreter would exit with for `sys.exit(code)`."""
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    print(code, file=sys.stderr)
+    return 1
+
+
+def _finish(status):
+    """The interpreter's exit, less tearing down every module (10 ms of a 14 ms test):
+    wait for the program's non-daemon threads, run its atexit functions, flush."""
+    threading = sys.modules.get("threading")
+    if threading is not None:
+        threading._shutdown()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:
+            status = status or 120  # what the interpreter reports for a failed flush
+    os._exit(status)
+
+
+def main():
+    config = json.loads(sys.argv[1])
+    control = os.fdopen(os.dup(0), "rb")
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    mark = b"\x1e" + config["nonce"].encode()
+    info = _setup(config)
+    _write_all(1, mark + b" ready " + json.dumps(info).encode() + b"\n")
+    message = _read_message(control)
+    if message is None:
+        return
+    program = json.loads(message)
+    try:
+        code = compile(program["source"], "solution.py", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        code = None  # each test's child re-raises it, so the failure reads as a crash
+    gc.freeze()  # forked children then share the harness's pages instead of copying them
+    while True:
+        payload = _read_message(control)
+        if payload is None:
+            return
+        arguments = json.loads(payload) if program["kind"] == "functional" else None
+        test_stdin = os.memfd_create("stdin")
+        if arguments is None:
+            _write_all(test_stdin, payload)
+            os.lseek(test_stdin, 0, os.SEEK_SET)
+        payload = None  # a large input is in the memfd now, not in every child's memory
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                _run_child(control, test_stdin, program, code, arguments, config)
+            finally:  # never back into this loop, whatever the program did to the child
+                os._exit(1)
+        os.close(test_stdin)
+        _, status, usage = os.wait4(pid, 0)
+        seconds = time.monotonic() - started
+        _reap_descendants(config["kill_all"])
+        trailer = {
+            "exit": os.waitstatus_to_exitcode(status),
+            "seconds": round(seconds, 4),
+            "max_rss_kb": usage.ru_maxrss,
+        }
+        _write_all(1, b"\n" + mark + b" " + json.dumps(trailer).encode() + b"\n")
+
+
+if __name__ == "__main__":
+    main()

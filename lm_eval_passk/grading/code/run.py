@@ -1,0 +1,105 @@
+"""The grading job for one program: run it on its problem's tests in the sandbox, stopping
+at the first test it fails. Runs in the grading engine's workers (grading/pool.py).
+
+A problem's tests reach the worker as a file written once per grading call (the path is
+the job's argument, so a job stays small and equal programs of a problem are one job);
+expected outputs stay in this process and are compared here, outside the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from contextlib import closing
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from lm_eval_passk.grading.code.compare import (
+    functional_output_matches,
+    stdin_output_matches,
+)
+from lm_eval_passk.grading.code.sandbox import (
+    Completed,
+    Limits,
+    isolation,
+    run_sandboxed,
+)
+from lm_eval_passk.grading.code.testcases import ProblemTests, functional_arguments
+
+WRONG_ANSWER = "wrong answer"
+OUTPUT_LIMIT = "output limit"
+TIMEOUT = "timeout"
+RUNTIME_ERROR = "runtime_error"
+
+
+@dataclass(frozen=True)
+class _Tests:
+    kind: str
+    func_name: str | None
+    cases: tuple[tuple[str, str], ...]  # (what the sandbox gets, expected output)
+
+
+def write_tests(path: str, tests: ProblemTests) -> None:
+    """Store a problem's tests for the workers: inputs as the sandbox takes them
+    (functional: the JSON argument list), with their expected outputs."""
+    cases = [
+        (
+            json.dumps(functional_arguments(case.input))
+            if case.kind == "functional"
+            else case.input,
+            case.output,
+        )
+        for case in tests.cases
+    ]
+    with open(path, "w", encoding="utf-8") as out:
+        json.dump({"kind": tests.kind, "func_name": tests.func_name, "cases": cases}, out)
+
+
+def _load(path: str) -> _Tests:
+    status = os.stat(path)  # a later grading call may reuse a deleted file's name
+    return _load_version(path, status.st_ino, status.st_mtime_ns, status.st_size)
+
+
+@lru_cache(maxsize=8)  # jobs arrive grouped by problem: a handful of files in use at once
+def _load_version(path: str, inode: int, modified: int, size: int) -> _Tests:
+    with open(path, encoding="utf-8") as source:
+        stored = json.load(source)
+    return _Tests(stored["kind"], stored["func_name"], tuple(map(tuple, stored["cases"])))
+
+
+def failure(kind: str, expected: str, completed: Completed) -> str | None:
+    """Why one test failed, or None when it passed."""
+    if completed.timed_out or completed.exit_code == -signal.SIGXCPU:
+        return TIMEOUT
+    if completed.output_truncated:
+        return OUTPUT_LIMIT
+    if completed.exit_code != 0:
+        return RUNTIME_ERROR
+    actual = completed.stdout.decode("utf-8", errors="replace")
+    matches = functional_output_matches if kind == "functional" else stdin_output_matches
+    return None if matches(actual, expected) else WRONG_ANSWER
+
+
+def run_program(
+    source: str, tests_path: str, seconds: float, require_sandbox: bool
+) -> dict[str, Any]:
+    """{"passed": True} or {"passed": False, "test": n (1-based), "failure": why}."""
+    tests = _load(tests_path)
+    inputs = (test_input.encode() for test_input, _ in tests.cases)
+    results = run_sandboxed(
+        source, inputs, kind=tests.kind, func_name=tests.func_name,
+        limits=Limits(seconds=seconds), require_sandbox=require_sandbox,
+    )  # fmt: skip
+    with closing(results):
+        for number, ((_, expected), completed) in enumerate(zip(tests.cases, results), 1):
+            why = failure(tests.kind, expected, completed)
+            if why is not None:
+                return {"passed": False, "test": number, "failure": why}
+    return {"passed": True}
+
+
+def warm_up() -> None:
+    """Probe the sandbox before the worker's first job, so that no job's time pays for it."""
+    isolation()

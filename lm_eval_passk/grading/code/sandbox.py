@@ -1,0 +1,628 @@
+"""The one module that starts untrusted programs. Its entry point is `run_sandboxed`.
+
+A program runs inside bubblewrap when it is installed and works: new PID, network, IPC and
+UTS namespaces, the host file system read-only, home directories, /run and the temporary
+directory replaced by empty tmpfs, a size-limited tmpfs as its working directory, a clean
+environment. Started as root (CI, containers), bubblewrap sets up the mounts and the
+in-box harness then drops to an unprivileged uid of its own (61000 + slot), because
+RLIMIT_NPROC does not bind root: a capped fork loop made all 200 of its forks as root and
+31 as uid 61000 on the development machine. Every process gets rlimits on address space,
+open files, core size and process count; each test's process also on CPU time and file
+size. Without bubblewrap the same harness runs directly, with the same uid drop and
+rlimits, and, as root, its own network and mount namespaces; a loud warning says so, and
+`require_sandbox=True` makes it an error. docs/CODE.md gives the reasons for each limit.
+
+The harness (`_harness.py`) runs a program's tests one after another in forked children,
+so a program costs one sandbox start and a fork per test; `run_sandboxed` hands it one
+input at a time, when the caller asks for the next result, and kills the whole sandbox
+when a test runs past its time or prints more than the cap.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+import pwd
+import secrets
+import selectors
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import tempfile
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+log = logging.getLogger("lm_eval.passk.sandbox")
+
+MiB = 1024**2
+GiB = 1024**3
+# Unprivileged uids for sandboxes started as root: one per concurrently running sandbox,
+# so that process counts (RLIMIT_NPROC is per uid) and the final kill of everything a uid
+# runs never touch another sandbox. Uids that name an account on this machine are skipped.
+SLOT_UID_BASE = 61000
+SLOT_COUNT = 64
+STARTUP_SECONDS = 30.0  # interpreter start and imports, under whatever load the host has
+GRACE_SECONDS = 0.5  # the harness times each test itself; this covers fork and transfer
+STDERR_TAIL_BYTES = 4096
+HARNESS_SOURCE = (Path(__file__).with_name("_harness.py")).read_text(encoding="utf-8")
+# Directories no program may read: home directories (keys, tokens, caches with the
+# benchmark's own answers), /run (sockets of system services) and the temporary directory
+# (the grader's test files).
+HIDDEN = ("/root", "/home", "/run")
+# Never hidden, whatever the environment says.
+_SYSTEM_DIRECTORIES = frozenset(
+    {"/", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/dev", "/sys"}
+)
+# Programs see one core's worth of numeric libraries: otherwise numpy starts one thread
+# per host core, against the process cap and the address-space limit.
+PROGRAM_ENVIRONMENT = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one program may use. Defaults: docs/CODE.md."""
+
+    seconds: float = 6.0  # wall clock per test, LiveCodeBench's
+    memory_bytes: int = 2 * GiB  # address space per process (RLIMIT_AS)
+    file_bytes: int = 16 * MiB  # largest file a test may write (RLIMIT_FSIZE)
+    processes: int = 32  # processes and threads of one sandbox (RLIMIT_NPROC)
+    open_files: int = 256  # per process (RLIMIT_NOFILE)
+    output_bytes: int = 64 * MiB  # stdout kept per test; more ends the test as a failure
+    scratch_bytes: int = 64 * MiB  # the tmpfs that holds the working directory
+
+
+@dataclass(frozen=True)
+class Completed:
+    """How one test's run ended."""
+
+    stdout: bytes  # at most Limits.output_bytes
+    exit_code: int | None  # negative: killed by that signal; None: ended by the sandbox
+    timed_out: bool = False
+    output_truncated: bool = False  # printed more than Limits.output_bytes
+    seconds: float = 0.0
+    stderr: bytes = b""  # the last few kilobytes, for diagnosis only
+
+
+class SandboxUnavailable(RuntimeError):
+    """Bubblewrap was required but is missing or does not work here."""
+
+
+class SandboxError(RuntimeError):
+    """The sandbox itself failed (not the program in it)."""
+
+
+@dataclass(frozen=True)
+class Isolation:
+    """How programs are isolated on this machine."""
+
+    bwrap: str | None  # a working bubblewrap; None: the fallback
+    root: bool  # started as root: programs run under a slot uid
+    reason: str = ""  # why the fallback is in use
+
+
+def _find_bwrap() -> str | None:
+    return shutil.which("bwrap")
+
+
+_isolation: Isolation | None = None
+
+
+def isolation(require_sandbox: bool = False) -> Isolation:
+    """The isolation in use, probed once per process; warns loudly (once) when it is the
+    fallback, and raises SandboxUnavailable then if `require_sandbox`."""
+    global _isolation
+    if _isolation is None:
+        _isolation = _choose_isolation()
+        if _isolation.bwrap is None:
+            log.warning(
+                "\n%s\nRunning generated programs WITHOUT bubblewrap: %s.\nFallback: %s, "
+                "rlimits, its own session; the file system is readable wherever Unix "
+                "permissions allow. Install bubblewrap (apt-get install bubblewrap), or "
+                "set require_sandbox to make this an error.\n%s",
+                "!" * 80,
+                _isolation.reason,
+                "a separate unprivileged uid and (when the kernel permits) its own network "
+                "and mount namespaces"
+                if _isolation.root
+                else "the current user, network allowed",
+                "!" * 80,
+            )
+    if require_sandbox and _isolation.bwrap is None:
+        raise SandboxUnavailable(f"require_sandbox is set but {_isolation.reason}")
+    return _isolation
+
+
+def _choose_isolation() -> Isolation:
+    root = os.geteuid() == 0
+    path = _find_bwrap()
+    if path is None:
+        return Isolation(None, root, "bubblewrap (bwrap) is not installed")
+    candidate = Isolation(path, root)
+    try:
+        (completed,) = _run(candidate, "print(6 * 7)", [b""], "stdin", None, Limits(seconds=30))
+        works = completed.exit_code == 0 and completed.stdout.strip() == b"42"
+        problem = completed.stderr.decode(errors="replace").strip()[-300:]
+    except (SandboxError, OSError) as error:
+        works, problem = False, str(error)
+    if not works:
+        return Isolation(None, root, f"bubblewrap at {path} does not work here ({problem})")
+    return candidate
+
+
+def run_sandboxed(
+    source: str,
+    inputs: Iterable[bytes],
+    *,
+    kind: str = "stdin",
+    func_name: str | None = None,
+    limits: Limits = Limits(),
+    require_sandbox: bool = False,
+) -> Iterator[Completed]:
+    """Run the Python program `source` on each input in turn, one sandbox for all of them,
+    yielding one Completed per input. An input is sent only when the next result is asked
+    for: stop iterating (and close the iterator) to skip the rest. `kind` "stdin": the
+    input is the program's stdin, its stdout the result; "functional": the input is a JSON
+    list of arguments for `Solution().<func_name>`, the result that call's return value as
+    JSON. A test that times out or prints too much ends its sandbox; a later input starts
+    a fresh one."""
+    return _run(isolation(require_sandbox), source, inputs, kind, func_name, limits)
+
+
+def _run(
+    how: Isolation,
+    source: str,
+    inputs: Iterable[bytes],
+    kind: str,
+    func_name: str | None,
+    limits: Limits,
+) -> Iterator[Completed]:
+    box: _Box | None = None
+    try:
+        for payload in inputs:
+            if box is None:
+                box = _Box(how, {"kind": kind, "source": source, "func_name": func_name}, limits)
+            completed = box.run(payload)
+            if not box.alive:
+                box.close()
+                box = None
+            yield completed
+    finally:
+        if box is not None:
+            box.close()
+
+
+class _Box:
+    """One running sandbox: the harness and whatever the current test started."""
+
+    def __init__(self, how: Isolation, program: dict, limits: Limits) -> None:
+        self.limits = limits
+        self.bwrap = how.bwrap is not None
+        self.nonce = secrets.token_hex(16)
+        self.mark = b"\x1e" + self.nonce.encode()
+        self.slot = _Slot() if how.root else None
+        self.workdir_on_host: str | None = None
+        self.alive = True
+        self.out = bytearray()
+        self.err = bytearray()
+        self.pending: deque[memoryview] = deque()  # bytes not yet written to the harness
+        uid = self.slot.uid if self.slot else None
+        config = {
+            "nonce": self.nonce,
+            "uid": uid,
+            "isolate": how.bwrap is None and how.root,
+            "chdir_done": how.bwrap is not None,
+            "kill_all": how.bwrap is not None or how.root,
+            "hide": list(_hidden_paths()),
+            "expose": list(_interpreter_paths()),
+            "scratch_bytes": limits.scratch_bytes,
+            "cpu_seconds": int(limits.seconds) + 1,
+            "file_bytes": limits.file_bytes,
+        }
+        harness = [sys.executable, "-s", "-c", HARNESS_SOURCE, json.dumps(config)]
+        command = _bwrap_command(how, limits, harness) if how.bwrap else harness
+        try:
+            self.process = subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd="/",
+                env=PROGRAM_ENVIRONMENT,
+                start_new_session=True,  # its own process group, killed as one
+                preexec_fn=_limit(limits, how),
+            )
+        except BaseException:
+            if self.slot:
+                self.slot.release(everything_ended=True)
+            raise
+        self.selector = selectors.DefaultSelector()
+        try:
+            self._start(program)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, program: dict) -> None:
+        """Send the program; wait until the harness says it is ready."""
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            assert stream is not None
+            os.set_blocking(stream.fileno(), False)
+        assert self.process.stdout and self.process.stderr
+        self.selector.register(self.process.stdout, selectors.EVENT_READ)
+        self.selector.register(self.process.stderr, selectors.EVENT_READ)
+        self._send(json.dumps(program).encode())
+        ready = self._pump(time.monotonic() + STARTUP_SECONDS, 1 << 20, self.mark + b" ready ")
+        if ready != "found":
+            detail = self.err.decode(errors="replace").strip()[-500:]
+            raise SandboxError(f"the sandbox did not start ({ready}): {detail}")
+        line, _, rest = bytes(self.out).partition(b"\n")
+        info = json.loads(line.split(b" ready ", 1)[1])
+        self.workdir_on_host = info.get("workdir_on_host")
+        self.out = bytearray(rest)
+
+    def run(self, payload: bytes) -> Completed:
+        """Send one test's input; wait for its trailer, its time limit or the output cap."""
+        self.err.clear()
+        self._send(payload)
+        started = time.monotonic()
+        state = self._pump(
+            started + self.limits.seconds + GRACE_SECONDS, self.limits.output_bytes, self.mark
+        )
+        elapsed = time.monotonic() - started
+        stderr = bytes(self.err[-STDERR_TAIL_BYTES:])
+        if state != "found":
+            self._kill()
+            stdout = bytes(self.out[: self.limits.output_bytes])
+            if state == "eof":  # the harness died: the program killed it, or crashed it
+                return Completed(
+                    stdout, _died_code(self.process.returncode), seconds=elapsed, stderr=stderr
+                )
+            return Completed(stdout, None, state == "deadline", state == "cap", elapsed, stderr)
+        end = self.out.index(self.mark)
+        newline = self.out.index(b"\n", end)
+        trailer = json.loads(self.out[end + len(self.mark) : newline])
+        stdout = bytes(self.out[: end - 1])  # the harness put a newline before its mark
+        del self.out[: newline + 1]
+        return Completed(
+            stdout,
+            trailer["exit"],
+            timed_out=trailer["seconds"] > self.limits.seconds,
+            seconds=trailer["seconds"],
+            stderr=stderr,
+        )
+
+    def _send(self, data: bytes) -> None:
+        if not self.pending:
+            self.selector.register(self.process.stdin, selectors.EVENT_WRITE)  # type: ignore[arg-type]
+        self.pending += [memoryview(b"%d\n" % len(data)), memoryview(data)]
+
+    def _pump(self, deadline: float, cap: int, mark: bytes) -> str:
+        """Write what is pending and read until `mark` and the end of its line are in.
+        Returns "found", "deadline", "cap" (more than `cap` bytes of output) or "eof"."""
+        searched = 0
+        while True:
+            position = self.out.find(mark, searched)
+            if position >= 0 and self.out.find(b"\n", position) >= 0:
+                return "found"
+            searched = max(0, len(self.out) - len(mark))
+            if len(self.out) > cap + len(mark) + 256:
+                return "cap"
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return "deadline"
+            events = self.selector.select(remaining)
+            for key, _ in events:
+                stream = key.fileobj
+                if stream is self.process.stdin:
+                    try:
+                        written = os.write(stream.fileno(), self.pending[0][: 1 << 20])  # type: ignore[union-attr]
+                    except BrokenPipeError:  # the harness is gone; its stdout will say so
+                        written = len(self.pending[0])
+                    self.pending[0] = self.pending[0][written:]
+                    while self.pending and not self.pending[0]:
+                        self.pending.popleft()
+                    if not self.pending:
+                        self.selector.unregister(stream)
+                    continue
+                chunk = os.read(stream.fileno(), 1 << 20)  # type: ignore[union-attr]
+                if not chunk:
+                    self.selector.unregister(stream)
+                    if stream is self.process.stdout:
+                        return "eof"
+                elif stream is self.process.stdout:
+                    self.out += chunk
+                else:
+                    self.err += chunk
+                    del self.err[:-STDERR_TAIL_BYTES]
+
+    def _kill(self) -> None:
+        """End the sandbox and everything in it."""
+        if not self.alive:
+            return
+        self.alive = False
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.process.kill()
+        self.process.wait()
+
+    def _drained(self) -> bool:
+        """Whether the sandbox's stdout reached end of file within a second of the kill:
+        then every process that held it has ended (in bubblewrap, the kernel ends the
+        whole PID namespace with its first process)."""
+        assert self.process.stdout is not None
+        deadline = time.monotonic() + 1.0
+        with selectors.DefaultSelector() as waiting:
+            waiting.register(self.process.stdout, selectors.EVENT_READ)
+            while time.monotonic() < deadline:
+                if waiting.select(deadline - time.monotonic()):
+                    try:
+                        if not os.read(self.process.stdout.fileno(), 1 << 20):
+                            return True
+                    except BlockingIOError:
+                        pass
+        return False
+
+    def close(self) -> None:
+        self._kill()
+        if self.slot is not None:
+            self.slot.release(everything_ended=self.bwrap and self._drained())
+            self.slot = None
+        self.selector.close()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream is not None:
+                try:
+                    stream.close()
+                except BrokenPipeError:
+                    pass
+        if self.workdir_on_host:
+            shutil.rmtree(self.workdir_on_host, ignore_errors=True)
+            self.workdir_on_host = None
+
+
+def _died_code(returncode: int | None) -> int:
+    """The exit code of a sandbox whose harness died; never 0, which would read as success."""
+    return returncode if returncode else -signal.SIGKILL
+
+
+def _limit(limits: Limits, how: Isolation):
+    """The rlimits every process in the sandbox inherits, set between fork and exec."""
+    processes = limits.processes if how.root else _own_process_count() + limits.processes
+
+    def apply() -> None:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (processes, processes))
+        # When the host runs out of memory, the kernel kills sandboxed programs first.
+        with open("/proc/self/oom_score_adj", "w") as adjust:
+            adjust.write("1000")
+
+    return apply
+
+
+_own_count: int | None = None
+
+
+def _own_process_count() -> int:
+    """Tasks (processes and threads) the current user runs: without root, the sandbox
+    shares the user's RLIMIT_NPROC count, so its cap sits this far above it."""
+    global _own_count
+    if _own_count is None:
+        uid, count = os.getuid(), 0
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                try:
+                    if entry.stat().st_uid == uid:
+                        count += len(os.listdir(f"/proc/{entry.name}/task"))
+                except OSError:
+                    pass
+        _own_count = count
+    return _own_count
+
+
+def _bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[str]:
+    assert how.bwrap is not None
+    command = [how.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--remount-ro", "/dev"]
+    command += [
+        "--size",
+        str(16 * MiB),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",
+        "--proc",
+        "/proc",
+    ]
+    for path in _hidden_paths():
+        command += ["--size", str(MiB), "--tmpfs", path]
+    command += ["--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+    command += ["--perms", "0777", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
+    hidden = (*_hidden_paths(), "/tmp")
+    for path in _interpreter_paths():
+        root = next((h for h in hidden if path.startswith(h.rstrip("/") + "/")), None)
+        if root is None:
+            continue  # visible through the read-only root already
+        parts = Path(path).relative_to(root).parts
+        for depth in range(1, len(parts)):  # bubblewrap would make these 0700
+            command += ["--perms", "0755", "--dir", str(Path(root, *parts[:depth]))]
+        command += ["--ro-bind", path, path]
+    if how.root:
+        # Privileged bubblewrap, no user namespace: the harness keeps CAP_SETUID/SETGID
+        # just long enough to become the slot uid, whose process count the kernel caps.
+        command += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+        command += ["--unshare-cgroup-try", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        command += ["--unshare-all", "--unshare-user", "--disable-userns"]
+    command += ["--die-with-parent", "--new-session", "--clearenv"]
+    for name, value in PROGRAM_ENVIRONMENT.items():
+        command += ["--setenv", name, value]
+    command += ["--setenv", "HOME", "/tmp/work"]
+    return command + harness
+
+
+@cache
+def _hidden_paths() -> tuple[str, ...]:
+    """Directories that become empty in the sandbox: HIDDEN, the temporary directory and
+    the Hugging Face caches (which hold the benchmark's expected outputs)."""
+    candidates = [*HIDDEN, tempfile.gettempdir()]
+    candidates += [
+        os.environ.get(name, "") for name in ("HF_HOME", "HF_DATASETS_CACHE", "XDG_CACHE_HOME")
+    ]
+    paths: list[str] = []
+    for candidate in candidates:
+        if not candidate:
+            continue
+        path = os.path.realpath(candidate)
+        if path == "/tmp" or path in _SYSTEM_DIRECTORIES or not os.path.isdir(path):
+            continue
+        if path not in paths:
+            paths.append(path)
+    return tuple(paths)
+
+
+@cache
+def _interpreter_paths() -> tuple[str, ...]:
+    """What the interpreter needs to start and import: its prefixes and site-packages."""
+    candidates = {
+        sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+        os.path.dirname(os.path.abspath(sys.executable)),
+        os.path.dirname(os.path.realpath(sys.executable)),
+        *site.getsitepackages(),
+    }  # fmt: skip
+    real = sorted({os.path.realpath(path) for path in candidates if os.path.isdir(path)})
+    kept: list[str] = []
+    for path in real:  # sorted: a directory comes before what it contains
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return tuple(kept)
+
+
+class _Slot:
+    """An unprivileged uid held for one sandbox, through a lock file that the kernel
+    releases if this process dies. The file records whether its last holder let go
+    cleanly; if not, whatever still runs as the uid is killed before it is used again."""
+
+    def __init__(self) -> None:
+        directory = _slot_directory()
+        for uid in _slot_uids():
+            handle = os.open(
+                os.path.join(directory, f"{uid}.lock"),
+                os.O_RDWR | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
+                0o600,
+            )
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(handle)
+                continue
+            self.uid, self.handle = uid, handle
+            if os.pread(handle, 1, 0) != b"0":  # new, or its holder died holding it
+                _kill_everything_of(uid)
+            os.pwrite(handle, b"1", 0)
+            return
+        raise SandboxError(f"all {SLOT_COUNT} sandbox uids from {SLOT_UID_BASE} are in use")
+
+    def release(self, everything_ended: bool) -> None:
+        """Let go of the uid; kill what it runs first unless the caller knows it is done."""
+        if not everything_ended:
+            _kill_everything_of(self.uid)
+        os.pwrite(self.handle, b"0", 0)
+        os.close(self.handle)
+
+
+_uids: list[int] | None = None
+
+
+def _slot_uids() -> list[int]:
+    global _uids
+    if _uids is None:
+        _uids = []
+        for uid in range(SLOT_UID_BASE, SLOT_UID_BASE + SLOT_COUNT):
+            try:
+                pwd.getpwuid(uid)
+            except KeyError:
+                _uids.append(uid)
+    return _uids
+
+
+def _slot_directory() -> str:
+    """A root-only directory for the slot locks, shared by every grading process."""
+    base = "/run" if os.access("/run", os.W_OK) else tempfile.gettempdir()
+    directory = os.path.join(base, "lm_eval_passk-sandbox")
+    try:
+        os.mkdir(directory, 0o700)
+    except FileExistsError:
+        pass
+    status = os.lstat(directory)
+    if (
+        os.path.islink(directory)
+        or not os.path.isdir(directory)
+        or status.st_uid != 0
+        or status.st_mode & 0o022
+    ):
+        raise SandboxError(f"{directory} must be a directory owned by root and writable only by it")
+    return directory
+
+
+def _processes_of(uid: int) -> list[int]:
+    """Live (not zombie) processes whose real uid is `uid`."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/status", "rb") as status_file:
+                status = status_file.read(2048)
+        except OSError:
+            continue  # ended meanwhile
+        uid_at = status.find(b"\nUid:")
+        if uid_at >= 0 and int(status[uid_at + 5 :].split(None, 1)[0]) == uid:
+            if b"\nState:\tZ" not in status:
+                found.append(int(entry.name))
+    return found
+
+
+def _kill_everything_of(uid: int) -> None:
+    """SIGKILL every process running as `uid`, from a child that becomes `uid`: kill(-1)
+    reaches exactly the processes a uid may signal. Repeats until none is left or 2 s
+    pass (a fork loop may add processes while it runs)."""
+    if not _processes_of(uid):
+        return
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            me = os.getpid()
+            deadline = time.monotonic() + 2.0
+            while time.monotonic() < deadline:
+                os.kill(-1, signal.SIGKILL)
+                if not [other for other in _processes_of(uid) if other != me]:
+                    code = 0
+                    break
+                time.sleep(0.002)
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
