@@ -217,11 +217,9 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from lm_eval_passk.analysis.runs import RunError
-
     try:
         COMMANDS[args.command](args)
-    except (RunError, ValueError) as error:
+    except ValueError as error:  # bad input: runs, files, options (RunError is one)
         print(f"lm-eval-passk: error: {error}", file=sys.stderr)
         return 2
     return 0

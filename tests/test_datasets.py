@@ -69,7 +69,7 @@ def test_malformed_line_names_file_and_line(tmp_path: Path) -> None:
     (tmp_path / "math500").mkdir()
     good = (FIXTURE_DATA / "math500" / "test.jsonl").read_text().splitlines()
     (tmp_path / "math500" / "test.jsonl").write_text("\n".join([good[0], good[1][:40], good[2]]))
-    with pytest.raises(DataError, match=r"math500/test\.jsonl, line 2: invalid JSON"):
+    with pytest.raises(ValueError, match=r"math500/test\.jsonl, line 2: not valid JSON"):
         load_test_split("math500", data_dir=str(tmp_path))
 
 

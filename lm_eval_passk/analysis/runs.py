@@ -7,17 +7,17 @@ read line by line and only each problem's (n, c) is kept.
 
 from __future__ import annotations
 
-import gzip
 import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 from lm_eval_passk.grading import TASKS as GRADED_BENCHMARKS
 from lm_eval_passk.grading import grade_many
 from lm_eval_passk.grading.extract import last_boxed
+from lm_eval_passk.jsonl import json_lines, open_text
 from lm_eval_passk.judge.journal import read_votes
 from lm_eval_passk.metrics.cot import RULES, accepted
 from lm_eval_passk.tasks._common.dataset import grading_target
@@ -52,32 +52,10 @@ class TaskRun:
         return min(n for n, _ in self.problems.values())
 
 
-def _open(path: Path) -> IO[str]:
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding="utf-8")
-    return path.open(encoding="utf-8")
-
-
 def read_rows(path: Path) -> Iterator[dict[str, Any]]:
     """Stream the JSON rows of a samples file; a bad line is an error naming file and line."""
-    with _open(path) as lines:
-        line_number = 0
-        try:
-            for line_number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                except json.JSONDecodeError as error:
-                    raise RunError(
-                        f"{path}, line {line_number}: not valid JSON ({error.msg}); "
-                        "the file may be truncated"
-                    ) from None
-                if not isinstance(row, dict):
-                    raise RunError(f"{path}, line {line_number}: expected a JSON object")
-                yield row
-        except (EOFError, gzip.BadGzipFile, OSError) as error:
-            raise RunError(f"{path}, after line {line_number}: {error}") from None
+    for _, row in json_lines(path):
+        yield row
 
 
 def _latest_by_task(run_dir: Path) -> dict[str, tuple[str, Path]]:
@@ -99,7 +77,7 @@ def latest_samples(run_dir: Path) -> dict[str, Path]:
 def model_name(run_dir: Path, samples_path: Path, date: str) -> str:
     """The model a samples file belongs to, from the results file written with it."""
     for path in sorted(samples_path.parent.glob(f"results_{date}.json*")):
-        with _open(path) as file:
+        with open_text(path) as file:
             try:
                 results = json.load(file)
             except json.JSONDecodeError as error:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lm_eval_passk.jsonl import json_lines
 from lm_eval_passk.tasks._common.options import read_options
 from lm_eval_passk.tasks._common.prompts import RESPONSE_PREFIXES, render_prompt
 
@@ -45,23 +46,8 @@ class DataError(ValueError):
     """A benchmark row that cannot become a problem; the message names file and line."""
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """Yield (line number, record) from a JSON-lines file, with errors naming the line."""
-    with path.open(encoding="utf-8") as lines:
-        for line_number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(f"{path}, line {line_number}: invalid JSON ({error.msg})") from None
-            if not isinstance(record, dict):
-                raise DataError(f"{path}, line {line_number}: expected a JSON object")
-            yield line_number, record
-
-
 def jsonl_rows(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
-    for line_number, record in read_jsonl(path):
+    for line_number, record in json_lines(path):
         yield f"{path}, line {line_number}", record
 
 
