@@ -20,6 +20,7 @@ logged verdict against `grade("mathvista", response, record)`.
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import shutil
@@ -362,3 +363,106 @@ def test_image_pixels_reach_the_language_model(
         # ...which differ from the image token's own embedding: the image replaced it.
         token_embedding = lm.model.get_input_embeddings().weight[image_token_id]
         assert not torch.allclose(embeds[mask][0], token_embedding)
+
+
+# --- the same task through lm-eval's own vLLM multimodal backend (`vllm-vlm`) ----------
+
+VLLM_STUB_DIR = Path(__file__).resolve().parent / "vllm_stub"
+VLLM_N = 4
+VLLM_MAX_MODEL_LEN = 17000
+# The protocol, as lm_eval_passk/tasks/_common/_passk_template_yaml writes it.
+UNTIL = ["<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "</s>"]
+TINY_VLM_EOS = "</s>"  # tests/tiny_vlm.py; lm-eval adds the tokenizer's EOS to `stop`
+
+
+@pytest.mark.slow
+def test_vllm_vlm_backend_sends_text_prompts_with_the_problem_image(
+    tiny_vlm: Path, vlm_data_dir: Path, tmp_path: Path
+) -> None:
+    """`lm_eval --model vllm-vlm` (lm_eval/models/vllm_vlms.py, run unchanged) on the
+    stand-in `vllm` package (tests/vllm_stub; see tests/test_vllm_path.py): every request
+    reaches `LLM.generate` as a TextPrompt whose text is the chat-templated problem and
+    whose multi_modal_data["image"] holds that problem's own picture, with the protocol's
+    SamplingParams. What this checks is what lm-eval hands a real vLLM engine; the stand-in
+    runs no model (its answers are canned texts)."""
+    from PIL import Image
+
+    env = offline_env(tmp_path / "raw", extra_pythonpath=VLLM_STUB_DIR)
+    log = tmp_path / "vllm_stub_log.jsonl"
+    env["VLLM_STUB_LOG"] = str(log)
+    run_lm_eval(
+        [
+            "--model", "vllm-vlm",
+            "--model_args", f"pretrained={tiny_vlm},max_model_len={VLLM_MAX_MODEL_LEN}",
+            "--tasks", TASK,
+            "--metadata", json.dumps({"n": VLLM_N, "data_dir": str(vlm_data_dir)}),
+            "--apply_chat_template",
+            "--batch_size", "auto",
+            "--output_path", str(tmp_path / "out"),
+            "--log_samples",
+        ],
+        env=env,
+        cwd=tmp_path,
+    )  # fmt: skip
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    (init,) = [r for r in records if r["event"] == "init"]  # the stand-in engine, built once
+    assert init["kwargs"]["model"] == str(tiny_vlm)
+    assert init["kwargs"]["max_model_len"] == VLLM_MAX_MODEL_LEN
+    requests = [r for r in records if r["event"] == "request"]
+
+    # The pixels of the JPEG written for each problem, as PIL decodes it.
+    fixture = fixture_records()
+    image_md5 = {}
+    for pid in FREE_FORM_PIDS:
+        with Image.open(vlm_data_dir / "mathvista" / "images" / f"{pid}.jpg") as image:
+            image_md5[pid] = hashlib.md5(image.tobytes()).hexdigest()
+    assert len(set(image_md5.values())) == len(FREE_FORM_PIDS)
+
+    # n separate requests per free-form problem, all in one generate call (batch_size auto).
+    assert len(requests) == VLLM_N * len(FREE_FORM_PIDS)
+    assert {r["call"] for r in requests} == {0}
+    assert {r["prompts_in_call"] for r in requests} == {len(requests)}
+    texts_by_pid: dict[str, list[str]] = {pid: [] for pid in FREE_FORM_PIDS}
+    for request in requests:
+        # A TextPrompt (text + multi_modal_data), not token ids: vLLM tokenises it and
+        # expands the "<image>" the chat template wrote into the image's tokens.
+        assert request["prompt_kind"] == "text"
+        prompt = request["prompt_text"]
+        (pid,) = [p for p in FREE_FORM_PIDS if fixture[p]["question"] in prompt]
+        # The tiny model's chat template (via the HF processor): "<image> " for the image part.
+        assert prompt.startswith("user: <image> " + fixture[pid]["question"]), prompt
+        assert prompt.endswith(BOXED_INSTRUCTION + "\nassistant: "), prompt
+        assert prompt.count("<image>") == 1
+        # Exactly this problem's image, as a PIL image at its own size (lm-eval resizes
+        # nothing without image_width / image_height / image_max_side).
+        assert request["multi_modal_keys"] == ["image"]
+        assert request["image_count"] == 1
+        (image,) = request["images"]
+        assert image["md5"] == image_md5[pid], (pid, image)
+        assert image["size"] == [48, 32] and image["mode"] == "RGB"
+        # The protocol's sampling: no do_sample, no per-request seed, one sample a request.
+        params = request["sampling_params"]
+        assert params["temperature"] == 0.6
+        assert params["top_p"] == 0.95
+        assert params["max_tokens"] == 16384
+        assert set(params["stop"]) == set(UNTIL) | {TINY_VLM_EOS}, params["stop"]
+        assert params.get("seed") is None, params
+        assert params.get("n", 1) == 1
+        assert "do_sample" not in params
+        assert request["lora_request"] is None
+        texts_by_pid[pid].append(request["text"])
+    assert all(len(texts) == VLLM_N for texts in texts_by_pid.values()), texts_by_pid
+
+    # The samples keep, for each problem, exactly the n texts the engine returned for the
+    # requests that carried that problem's prompt and image.
+    (samples_file,) = (tmp_path / "out").rglob(f"samples_{TASK}_*.jsonl")
+    rows = [json.loads(line) for line in samples_file.read_text().splitlines() if line.strip()]
+    assert sorted(row["doc"]["problem_id"] for row in rows) == sorted(f"mathvista-{p}" for p in FREE_FORM_PIDS)
+    for row in rows:
+        pid = row["doc"]["problem_id"].removeprefix("mathvista-")
+        (responses,) = row["resps"]
+        (verdicts,) = row["filtered_resps"]
+        assert len(responses) == VLLM_N and len(verdicts) == VLLM_N
+        assert sorted(responses) == sorted(texts_by_pid[pid])
+        assert row["n_samples"] == VLLM_N
+        assert row["n_correct"] == sum(json.loads(v)["correct"] for v in verdicts)

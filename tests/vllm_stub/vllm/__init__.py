@@ -1,30 +1,40 @@
 """Stand-in for the `vllm` package, for tests only: NOT the real engine.
 
 tests/test_vllm_path.py puts tests/vllm_stub on PYTHONPATH of the `lm_eval` subprocess it
-runs. Only the engine is replaced: lm-eval's own vLLM backend
-(lm_eval/models/vllm_causallms.py, `--model vllm`) runs unchanged on top of this module.
-It implements just what that backend uses:
+runs; so does the `vllm-vlm` test in tests/test_mathvista_task.py. Only the engine is
+replaced: lm-eval's own vLLM backends (lm_eval/models/vllm_causallms.py, `--model vllm`,
+and lm_eval/models/vllm_vlms.py, `--model vllm-vlm`) run unchanged on top of this module.
+It implements just what those backends use:
 
 - `LLM(**engine_args)` records its constructor arguments.
 - `LLM.generate(prompts, sampling_params=..., use_tqdm=..., lora_request=...)` runs no
   model: it logs one JSON line per request (SamplingParams kwargs, prompt token count,
   number of prompts in the call) to the file named by $VLLM_STUB_LOG and answers each
-  request with a distinct canned text.
+  request with a distinct canned text. A prompt is a `TokensPrompt` ({"prompt_token_ids"})
+  or a `TextPrompt` ({"prompt": text, optional "multi_modal_data": {"image": PIL image or
+  list of them}}); the log line also says which (`prompt_kind`), the text of a text prompt
+  (`prompt_text`; `prompt_tokens` is then None: no tokenizer runs here) and, for each
+  attached image, its PIL size and mode and the md5 of its pixel bytes (`images`; an image
+  that is not a PIL image raises TypeError, as real vLLM rejects it).
 - `SamplingParams(**kwargs)` keeps its kwargs and, like real vLLM's msgspec Struct,
   raises TypeError on a name real vLLM does not accept (e.g. a leaked `do_sample`).
-- `TokensPrompt`, `vllm.lora.request.LoRARequest`, `vllm.tokenizers.get_tokenizer`
+- `TokensPrompt`, `TextPrompt` (TypedDicts in vLLM: calling one returns a plain dict),
+  `vllm.lora.request.LoRARequest`, `vllm.tokenizers.get_tokenizer`
   (transformers' AutoTokenizer).
 - ../vllm-0.8.0.dist-info/METADATA answers importlib.metadata.version("vllm"); below 0.8.3
   lm-eval skips chat-template resolution, which needs a real engine.
+- ../ray: lm_eval/models/vllm_vlms.py imports `ray` at module load (real vLLM installs
+  it); the stand-in only satisfies that import, it runs nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 __version__ = "0.8.0"
 
@@ -69,6 +79,42 @@ class SamplingParams:
 
 def TokensPrompt(prompt_token_ids: list[int]) -> dict[str, Any]:  # noqa: N802 (a TypedDict in vLLM)
     return {"prompt_token_ids": list(prompt_token_ids)}
+
+
+# As in vLLM (vllm.inputs.data.TextPrompt): `TextPrompt(prompt=..., ...)` is a plain dict.
+# (Functional form, so NotRequired is seen despite `from __future__ import annotations`.)
+TextPrompt = TypedDict(
+    "TextPrompt",
+    {
+        "prompt": str,
+        "multi_modal_data": NotRequired[dict[str, Any]],
+        "mm_processor_kwargs": NotRequired[dict[str, Any]],
+    },
+)
+
+
+def describe_images(multi_modal_data: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Size, mode and md5 of the pixel bytes of each image in `multi_modal_data["image"]`
+    (one PIL image or a list of them, as vLLM accepts)."""
+    from PIL import Image
+
+    images = (multi_modal_data or {}).get("image")
+    if images is None:
+        return []
+    if not isinstance(images, list):
+        images = [images]
+    described = []
+    for image in images:
+        if not isinstance(image, Image.Image):
+            raise TypeError(f"multi_modal_data['image'] holds a {type(image).__name__}, not a PIL image")
+        described.append(
+            {
+                "size": list(image.size),
+                "mode": image.mode,
+                "md5": hashlib.md5(image.tobytes()).hexdigest(),
+            }
+        )
+    return described
 
 
 @dataclass
@@ -130,7 +176,16 @@ class LLM:
         for prompt, params in zip(prompts, sampling_params):
             number = self._requests
             self._requests += 1
-            tokens = prompt["prompt_token_ids"]
+            if isinstance(prompt, str):
+                prompt = {"prompt": prompt}
+            if "prompt_token_ids" in prompt:
+                kind, tokens, prompt_text = "tokens", list(prompt["prompt_token_ids"]), None
+            elif isinstance(prompt.get("prompt"), str):
+                kind, tokens, prompt_text = "text", [], prompt["prompt"]
+            else:
+                raise TypeError(f"a prompt needs 'prompt' or 'prompt_token_ids', got {sorted(prompt)}")
+            multi_modal_data = prompt.get("multi_modal_data")
+            images = describe_images(multi_modal_data)
             text = canned_text(number)
             _log(
                 {
@@ -138,7 +193,12 @@ class LLM:
                     "call": call,
                     "prompts_in_call": len(prompts),
                     "request": number,
-                    "prompt_tokens": len(tokens),
+                    "prompt_tokens": len(tokens) if kind == "tokens" else None,
+                    "prompt_kind": kind,
+                    "prompt_text": prompt_text,
+                    "multi_modal_keys": sorted(multi_modal_data or {}),
+                    "image_count": len(images),
+                    "images": images,
                     "sampling_params": params.kwargs,
                     "use_tqdm": use_tqdm,
                     "lora_request": lora_request,
@@ -146,6 +206,6 @@ class LLM:
                 }
             )
             outputs.append(
-                RequestOutput(str(number), list(tokens), [CompletionOutput(0, text)])
+                RequestOutput(str(number), tokens, [CompletionOutput(0, text)])
             )
         return outputs
