@@ -6,7 +6,6 @@ import json
 import logging
 from pathlib import Path
 
-import pytest
 from conftest import FIXTURE_DATA, offline_env, run_lm_eval
 
 from lm_eval_passk.metrics.sampling import all_identical, identical_fraction, sampling_is_degenerate

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections import deque
 
 from lm_eval_passk.grading.config import MathGraderConfig
 
@@ -66,10 +67,8 @@ def _stated_answer(text: str) -> str | None:
 
 def last_number(text: str) -> str | None:
     """The last number in the text, without thousands separators."""
-    match = None
-    for match in _NUMBER.finditer(text):
-        pass
-    return match.group().replace(",", "").rstrip(".") if match else None
+    last = deque(_NUMBER.finditer(text), maxlen=1)  # constant memory on megabyte responses
+    return last[0].group().replace(",", "").rstrip(".") if last else None
 
 
 def extract_answer(task: str, response: str, config: MathGraderConfig) -> str | None:
