@@ -28,7 +28,8 @@ from tqdm.auto import tqdm
 
 # A worker may not grow past this: an expansion bomb ends in a MemoryError, not in swap.
 WORKER_MEMORY_BYTES = 4 * 1024**3
-# Progress bars only for batches long enough to be worth watching.
+# Progress bars only for batches long enough to be worth watching (symbolic checks take
+# milliseconds; callers whose jobs take seconds, like running programs, pass a lower one).
 PROGRESS_THRESHOLD = 2000
 
 
@@ -112,16 +113,22 @@ class Engine:
         self._workers: list[_Worker] = []
 
     def run(
-        self, jobs: Sequence[Job], timeout: float, description: str = "grading"
+        self,
+        jobs: Sequence[Job],
+        timeout: float,
+        description: str = "grading",
+        progress_threshold: int = PROGRESS_THRESHOLD,
     ) -> list[Outcome]:
         """Run every distinct job once; a job past `timeout` seconds is killed and reported
         as a timeout, a worker that dies as an error. Never raises for a job's sake."""
         unique = list(dict.fromkeys(jobs))
-        outcomes = self._run_unique(unique, timeout, description)
+        outcomes = self._run_unique(unique, timeout, description, progress_threshold)
         by_job = dict(zip(unique, outcomes))
         return [by_job[job] for job in jobs]
 
-    def _run_unique(self, jobs: list[Job], timeout: float, description: str) -> list[Outcome]:
+    def _run_unique(
+        self, jobs: list[Job], timeout: float, description: str, progress_threshold: int
+    ) -> list[Outcome]:
         outcomes: list[Outcome | None] = [None] * len(jobs)
         if not jobs:
             return []
@@ -132,7 +139,7 @@ class Engine:
         for worker in self._workers:
             selector.register(worker.process.stdout, selectors.EVENT_READ, worker)  # type: ignore[arg-type]
         progress = tqdm(
-            total=len(jobs), desc=description, disable=len(jobs) < PROGRESS_THRESHOLD
+            total=len(jobs), desc=description, disable=len(jobs) < progress_threshold
         )
         try:
             idle = [worker for worker in self._workers if worker.ready]

@@ -33,6 +33,10 @@ def grade_code(response: str, row: Mapping[str, Any], **options: Any) -> Verdict
     return grade_code_many([response], [row], **options)[0]
 
 
+# Programs take up to seconds each: a bar is worth showing for a few dozen.
+PROGRESS_THRESHOLD_PROGRAMS = 32
+
+
 def grade_code_many(
     responses: Sequence[str],
     rows: Sequence[Mapping[str, Any]],
@@ -71,7 +75,8 @@ def grade_code_many(
             most_tests = max(count for _, count in test_files.values())
             job_timeout = 2 * STARTUP_SECONDS + most_tests * (timeout_per_test + GRACE_SECONDS + 1)
             outcomes = (engine or code_engine()).run(
-                jobs, timeout=job_timeout, description="grading (code)"
+                jobs, timeout=job_timeout, description="grading (code)",
+                progress_threshold=PROGRESS_THRESHOLD_PROGRAMS,
             )
     verdicts, results = [], iter(outcomes)
     for program in programs:
