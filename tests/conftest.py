@@ -39,6 +39,23 @@ def offline_env(raw_dir: Path, extra_pythonpath: Path | None = None) -> dict[str
     return env
 
 
+def lm_eval_args(
+    model: str, model_args: str, tasks: str, metadata: dict, out: Path, *extra: str
+) -> list[str]:
+    """The arguments every test run shares: model, tasks, our metadata, output with samples."""
+    import json
+
+    return [
+        "--model", model,
+        "--model_args", model_args,
+        "--tasks", tasks,
+        "--metadata", json.dumps(metadata),
+        "--output_path", str(out),
+        "--log_samples",
+        *extra,
+    ]  # fmt: skip
+
+
 def run_lm_eval(
     args: list[str], env: dict[str, str], cwd: Path, expect_failure: bool = False
 ) -> subprocess.CompletedProcess:
@@ -64,16 +81,11 @@ def math_run(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
 
     work = tmp_path_factory.mktemp("math-run")
     result = run_lm_eval(
-        [
-            "--model", "hf",
-            "--model_args", f"pretrained={tiny_model},dtype=float32",
-            "--tasks", ",".join(MATH_TASKS),
-            "--metadata", json.dumps({"n": MATH_RUN_N, "data_dir": str(FIXTURE_DATA)}),
-            "--batch_size", "8",
-            "--device", "cpu",
-            "--output_path", str(work / "out"),
-            "--log_samples",
-        ],
+        lm_eval_args(
+            "hf", f"pretrained={tiny_model},dtype=float32", ",".join(MATH_TASKS),
+            {"n": MATH_RUN_N, "data_dir": str(FIXTURE_DATA)}, work / "out",
+            "--batch_size", "8", "--device", "cpu",
+        ),
         env=offline_env(work / "raw"),
         cwd=work,
     )  # fmt: skip

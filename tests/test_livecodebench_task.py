@@ -11,7 +11,7 @@ from math import comb
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURE_DATA, offline_env, run_lm_eval
+from conftest import FIXTURE_DATA, lm_eval_args, offline_env, run_lm_eval
 
 from lm_eval_passk.grading import grade
 
@@ -81,15 +81,11 @@ def lcb_run(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:
     env = offline_env(work / "raw", extra_pythonpath=STUB_DIR)
     env.update(VLLM_STUB_RESPONSES=str(work / "programs.json"), VLLM_STUB_LOG=str(work / "stub.jsonl"))
     env["LCB_TEST_SECRET"] = "do-not-leak"
-    args = [
-        "--model", "vllm",
-        "--model_args", f"pretrained={tiny_model},max_model_len=17000",
-        "--tasks", "livecodebench_passk",
-        "--metadata", json.dumps({"n": N, "data_dir": str(FIXTURE_DATA), "release": "release_v1"}),
+    args = lm_eval_args(
+        "vllm", f"pretrained={tiny_model},max_model_len=17000", "livecodebench_passk",
+        {"n": N, "data_dir": str(FIXTURE_DATA), "release": "release_v1"}, work / "out",
         "--batch_size", "auto",
-        "--output_path", str(work / "out"),
-        "--log_samples",
-    ]  # fmt: skip
+    )  # fmt: skip
     refused = run_lm_eval(args, env=env, cwd=work, expect_failure=True)
     run_lm_eval([*args, "--confirm_run_unsafe_code"], env=env, cwd=work)
     (results,) = (work / "out").rglob("results_*.json")

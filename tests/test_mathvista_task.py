@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_DATA, SHARED_DATA, offline_env, run_lm_eval
+from conftest import FIXTURE_DATA, SHARED_DATA, lm_eval_args, offline_env, run_lm_eval
 
 from lm_eval_passk.grading import grade
 from lm_eval_passk.tasks._common.dataset import DataError
@@ -183,19 +183,12 @@ def cli_run(tiny_vlm: Path, vlm_data_dir: Path, tmp_path_factory: pytest.TempPat
     fixture problems (free-form and multiple-choice)."""
     work = tmp_path_factory.mktemp("mathvista-run")
     result = run_lm_eval(
-        [
-            "--model", "hf-multimodal",
-            "--model_args", f"pretrained={tiny_vlm},dtype=float32",
-            "--tasks", TASK,
-            "--metadata", json.dumps(
-                {"n": N, "data_dir": str(vlm_data_dir), "question_types": ["free_form", "multi_choice"]}
-            ),
-            "--apply_chat_template",
-            "--device", "cpu",
-            "--batch_size", "8",
-            "--output_path", str(work / "out"),
-            "--log_samples",
-        ],
+        lm_eval_args(
+            "hf-multimodal", f"pretrained={tiny_vlm},dtype=float32", TASK,
+            {"n": N, "data_dir": str(vlm_data_dir), "question_types": ["free_form", "multi_choice"]},
+            work / "out",
+            "--apply_chat_template", "--device", "cpu", "--batch_size", "8",
+        ),
         env=offline_env(work / "raw"),
         cwd=work,
     )  # fmt: skip
@@ -391,16 +384,11 @@ def test_vllm_vlm_backend_sends_text_prompts_with_the_problem_image(
     log = tmp_path / "vllm_stub_log.jsonl"
     env["VLLM_STUB_LOG"] = str(log)
     run_lm_eval(
-        [
-            "--model", "vllm-vlm",
-            "--model_args", f"pretrained={tiny_vlm},max_model_len={VLLM_MAX_MODEL_LEN}",
-            "--tasks", TASK,
-            "--metadata", json.dumps({"n": VLLM_N, "data_dir": str(vlm_data_dir)}),
-            "--apply_chat_template",
-            "--batch_size", "auto",
-            "--output_path", str(tmp_path / "out"),
-            "--log_samples",
-        ],
+        lm_eval_args(
+            "vllm-vlm", f"pretrained={tiny_vlm},max_model_len={VLLM_MAX_MODEL_LEN}", TASK,
+            {"n": VLLM_N, "data_dir": str(vlm_data_dir)}, tmp_path / "out",
+            "--apply_chat_template", "--batch_size", "auto",
+        ),
         env=env,
         cwd=tmp_path,
     )  # fmt: skip

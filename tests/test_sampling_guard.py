@@ -6,7 +6,7 @@ import json
 import logging
 from pathlib import Path
 
-from conftest import FIXTURE_DATA, offline_env, run_lm_eval
+from conftest import FIXTURE_DATA, lm_eval_args, offline_env, run_lm_eval
 
 from lm_eval_passk.metrics.sampling import all_identical, identical_fraction, sampling_is_degenerate
 
@@ -43,17 +43,12 @@ def test_filter_warns_loudly(tmp_path: Path, monkeypatch, caplog) -> None:
 def test_greedy_run_is_marked_in_results(tiny_model: Path, tmp_path: Path) -> None:
     # This run also selects the paper's grader through --metadata, as users would.
     result = run_lm_eval(
-        [
-            "--model", "hf",
-            "--model_args", f"pretrained={tiny_model},dtype=float32",
-            "--tasks", "math500_passk",
-            "--metadata", json.dumps({"n": 4, "data_dir": str(FIXTURE_DATA), "grader": "paper"}),
+        lm_eval_args(
+            "hf", f"pretrained={tiny_model},dtype=float32", "math500_passk",
+            {"n": 4, "data_dir": str(FIXTURE_DATA), "grader": "paper"}, tmp_path / "out",
             # What the stock aime24_pass_avg_32 task does: repeat greedy decoding.
-            "--gen_kwargs", "do_sample=False,temperature=0",
-            "--batch_size", "4",
-            "--device", "cpu",
-            "--output_path", str(tmp_path / "out"),
-        ],
+            "--gen_kwargs", "do_sample=False,temperature=0", "--batch_size", "4", "--device", "cpu",
+        ),
         env=offline_env(tmp_path / "raw"),
         cwd=tmp_path,
     )

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_DATA, MATH_TASKS, offline_env, run_lm_eval
+from conftest import FIXTURE_DATA, MATH_TASKS, lm_eval_args, offline_env, run_lm_eval
 
 pytestmark = pytest.mark.slow
 
@@ -74,15 +74,11 @@ def vllm_run(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> VLLM
     env = offline_env(work / "raw", extra_pythonpath=STUB_DIR)
     env["VLLM_STUB_LOG"] = str(work / "vllm_stub_log.jsonl")
     completed = run_lm_eval(
-        [
-            "--model", "vllm",
-            "--model_args", f"pretrained={tiny_model},max_model_len={MAX_MODEL_LEN}",
-            "--tasks", ",".join(MATH_TASKS),
-            "--metadata", json.dumps({"n": N, "data_dir": str(FIXTURE_DATA)}),
+        lm_eval_args(
+            "vllm", f"pretrained={tiny_model},max_model_len={MAX_MODEL_LEN}", ",".join(MATH_TASKS),
+            {"n": N, "data_dir": str(FIXTURE_DATA)}, work / "out",
             "--batch_size", "auto",
-            "--output_path", str(work / "out"),
-            "--log_samples",
-        ],
+        ),
         env=env,
         cwd=work,
     )  # fmt: skip
