@@ -816,7 +816,9 @@ def environment() -> str:
             parts.append(f"{package} {metadata.version(package)}")
         except metadata.PackageNotFoundError:
             parts.append(f"{package} absent")
-    root = Path(__file__).resolve().parents[1]
+    import lm_eval_passk
+
+    root = Path(lm_eval_passk.__file__).resolve().parents[1]
     try:
         head = subprocess.run(
             ["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
@@ -825,9 +827,9 @@ def environment() -> str:
             ["git", "-C", str(root), "status", "--porcelain", "--", "lm_eval_passk/grading"],
             capture_output=True, text=True, check=True,
         ).stdout.strip()
-        parts.append(f"grader at {head}{' + uncommitted changes' if dirty else ''}")
+        parts.append(f"grader from {root} at {head}{' + uncommitted changes' if dirty else ''}")
     except (subprocess.CalledProcessError, FileNotFoundError):
-        pass
+        parts.append(f"grader from {root} (not a git checkout)")
     return ", ".join(parts)
 
 
