@@ -18,7 +18,8 @@ class MathGraderConfig:
     use_markdown_bold: bool  # "**42**" counts as a stated answer
     last_number_tasks: frozenset[str]  # tasks whose convention falls back to the last number
     # Equivalence
-    relative_tolerance: float  # for two plain numbers
+    exact_integers: bool  # two integers compare exactly, whatever the tolerance
+    relative_tolerance: float  # for other numbers and constant expressions
     percent_variants: bool  # also accept answer == gold / 100 or gold * 100
     bracket_types_matter: bool  # [2,5) is not (2,5)
     unordered_lists: bool  # a bare "1, 2" equals "2, 1"
@@ -30,7 +31,8 @@ DEFAULT = MathGraderConfig(
     skip_thinking=True,
     use_markdown_bold=True,
     last_number_tasks=frozenset({"gsm8k"}),
-    relative_tolerance=1e-6,
+    exact_integers=True,
+    relative_tolerance=1e-9,
     percent_variants=False,
     bracket_types_matter=True,
     unordered_lists=True,
@@ -42,6 +44,7 @@ PAPER = MathGraderConfig(
     skip_thinking=False,
     use_markdown_bold=False,
     last_number_tasks=frozenset({"gsm8k", "math500", "aime24", "minerva_math"}),
+    exact_integers=False,
     relative_tolerance=1e-4,
     percent_variants=True,
     bracket_types_matter=False,

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any, Union
 
 from lm_eval_passk.grading.config import MathGraderConfig
-from lm_eval_passk.grading.normalize import normalize, parse_number, strip_assignment
+from lm_eval_passk.grading.normalize import RELATION, normalize, parse_number, strip_assignment
 
 _MATRIX_ENVIRONMENTS = ("pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "matrix")
 _OPENERS, _CLOSERS = "([{", ")]}"
@@ -174,7 +174,10 @@ def structures_equal(
 
 
 def numbers_equal(answer: Fraction, gold: Fraction, config: MathGraderConfig) -> bool:
-    """Plain numbers within the mode's relative tolerance (also gold/100, gold*100 in paper mode)."""
+    """Plain numbers: two integers exactly (default mode), others within the mode's relative
+    tolerance; paper mode also accepts gold/100 and gold*100."""
+    if config.exact_integers and answer.denominator == 1 and gold.denominator == 1:
+        return answer == gold
     candidates = [gold, gold / 100, gold * 100] if config.percent_variants else [gold]
     for candidate in candidates:
         if answer == candidate:
@@ -214,6 +217,8 @@ def quick_equal(answer: str, gold: str, config: MathGraderConfig) -> bool | None
         return True
     if not normal_answer:
         return False
+    if RELATION.search(normal_answer) or RELATION.search(normal_gold):
+        return None  # compared as sets of reals, by sympy
     return structures_equal(
         parse_structure(normal_answer),
         parse_structure(normal_gold),
@@ -248,17 +253,31 @@ def _as_difference(expression: Any) -> Any:
     return expression
 
 
-def sympy_equal(answer: Any, gold: Any, relative_tolerance: float) -> bool:
-    """Exact symbolic equality; constants compare at 30 significant digits."""
+def _is_undefined(expression: Any) -> bool:
+    """Complex infinity or NaN: what `1:00` or `0/0` parse to. Two of them are not equal."""
     import sympy
 
+    return isinstance(expression, sympy.Basic) and expression.has(sympy.zoo, sympy.nan)
+
+
+def sympy_equal(answer: Any, gold: Any, relative_tolerance: float) -> bool:
+    """Exact symbolic equality; constants compare at 30 significant digits within the
+    tolerance. Equations are equal when one side's difference is a nonzero multiple of the
+    other's (`x + y = 1` is `2x + 2y = 2`)."""
+    import sympy
+
+    if _is_undefined(answer) or _is_undefined(gold):
+        return False
     if answer == gold:
         return True
     if isinstance(answer, sympy.Equality) != isinstance(gold, sympy.Equality):
         return False
     if isinstance(answer, sympy.Equality):
         left, right = _as_difference(answer), _as_difference(gold)
-        return sympy.simplify(left - right) == 0 or sympy.simplify(left + right) == 0
+        if sympy.simplify(left - right) == 0 or sympy.simplify(left + right) == 0:
+            return True
+        ratio = sympy.simplify(left / right) if right != 0 else None
+        return bool(ratio is not None and ratio.is_number and ratio != 0 and ratio.is_finite)
     if not isinstance(answer, sympy.Expr) or not isinstance(gold, sympy.Expr):
         return False
     difference = answer - gold
@@ -270,6 +289,44 @@ def sympy_equal(answer: Any, gold: Any, relative_tolerance: float) -> bool:
             scale = max(abs(values[1]), abs(values[2]))
             return bool(abs(values[0]) <= relative_tolerance * scale)
     return sympy.simplify(difference) == 0
+
+
+def _real_set(text: str) -> Any:
+    """The set of reals a normalised answer describes, or None: an order relation in one
+    variable (`-2 \\le x \\le 7`, `5 \\ge x`, `x<2 \\lor x>3`), an interval or a union of
+    intervals."""
+    import sympy
+
+    if RELATION.search(text):
+        union = []
+        for alternative in re.split(r"\\lor|,", text):
+            parts = [to_sympy(part) for part in alternative.split("\\land") if part]
+            relation = sympy.And(*parts) if len(parts) > 1 else parts[0] if parts else None
+            if not isinstance(relation, (sympy.core.relational.Relational, sympy.And, sympy.Or)):
+                return None
+            if len(relation.free_symbols) != 1:
+                return None
+            union.append(relation.as_set())
+        return sympy.Union(*union) if union else None
+    structure = parse_structure(text)
+    pieces = structure.items if isinstance(structure, Collection) else (structure,)
+    intervals = []
+    for piece in pieces:
+        if not isinstance(piece, Bracketed) or len(piece.items) != 2:
+            return None
+        if not all(isinstance(end, str) for end in piece.items):
+            return None
+        low, high = (to_sympy(end) for end in piece.items)  # type: ignore[arg-type]
+        intervals.append(sympy.Interval(low, high, piece.opening == "(", piece.closing == ")"))
+    return sympy.Union(*intervals)
+
+
+def real_sets_equal(answer: str, gold: str) -> bool:
+    """An order relation against a relation or an interval: equal as sets of reals."""
+    answer_set, gold_set = _real_set(answer), _real_set(gold)
+    if answer_set is None or gold_set is None:
+        return False
+    return bool(answer_set == gold_set or answer_set.symmetric_difference(gold_set).is_empty)
 
 
 def full_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool:
@@ -284,9 +341,12 @@ def equal(answer: str, gold: str, config: MathGraderConfig) -> bool:
     quick = quick_equal(answer, gold, config)
     if quick is not None:
         return quick
+    normal_answer, normal_gold = normalize(answer), normalize(gold)
+    if RELATION.search(normal_answer) or RELATION.search(normal_gold):
+        return real_sets_equal(normal_answer, normal_gold)
     result = structures_equal(
-        parse_structure(normalize(answer)),
-        parse_structure(normalize(gold)),
+        parse_structure(normal_answer),
+        parse_structure(normal_gold),
         config,
         lambda a, g: full_scalar_equal(a, g, config),
     )

@@ -13,6 +13,16 @@ _GSM8K_MARK = re.compile(r"####\s*")
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
 _SENTENCE_END = re.compile(r"\.(?:\s|$)")
+# What may stand between boxes that together state one answer: `\boxed{1}, \boxed{2}`,
+# `x = \boxed{1} \text{ or } x = \boxed{2}`.
+_BOX_SEPARATOR = re.compile(
+    r"(?:\s|[,;$]|\\[()]|\\quad|\\text\{\s*(?:and|or)\s*\}|\band\b|\bor\b"
+    r"|\\?[a-zA-Z]+(?:_\{?\w+\}?)?\s*=)*"
+)
+# A word of three letters or more, outside math: the stated answer is a sentence.
+_PROSE = re.compile(r"(?<!\\)\b[a-zA-Z]{3,}\b")
+_MATH_SPAN = re.compile(r"\$([^$]+)\$|\\\((.+?)\\\)")
+_COPULA = re.compile(r"\b(?:is|are|was|equals)\b|=")
 
 
 def answer_region(response: str) -> str:
@@ -25,20 +35,14 @@ def answer_region(response: str) -> str:
     return response
 
 
-def last_boxed(text: str) -> str | None:
-    """Content of the last `\\boxed{...}` or `\\fbox{...}` (brace-matched), or of `\\boxed 5`.
-
-    None when there is none, or when the last one never closes its brace: a truncated
-    answer is no answer, rather than a guess at where it ended.
-    """
-    start = max(text.rfind(command) for command in _BOX_COMMANDS)
-    if start < 0:
-        return None
+def _box_at(text: str, start: int) -> tuple[str, int] | None:
+    """Content of the box command at `start`, brace-matched, and the index after it; None
+    when the brace never closes (a truncated answer)."""
     command = next(c for c in _BOX_COMMANDS if text.startswith(c, start))
     position = start + len(command)
     if text.startswith(" ", position):  # `\boxed 5`: the argument is the next token
         token = text[position:].split(maxsplit=1)
-        return token[0].rstrip(".$") if token else None
+        return (token[0].rstrip(".$"), position + 1 + len(token[0])) if token else None
     if not text.startswith("{", position):
         return None
     depth = 0
@@ -49,20 +53,85 @@ def last_boxed(text: str) -> str | None:
         elif char == "}":
             depth -= 1
             if depth == 0:
-                return text[position + 1 : index]
+                return text[position + 1 : index], index + 1
     return None
 
 
-def _stated_answer(text: str) -> str | None:
-    """Text after the last "the answer is" / "final answer is" / "final answer:", to the
-    end of its sentence."""
-    matches = list(_ANSWER_IS.finditer(text))
-    if not matches:
+def _last_box_start(text: str, end: int) -> int:
+    return max(text.rfind(command, 0, end) for command in _BOX_COMMANDS)
+
+
+def last_boxed(text: str) -> str | None:
+    """Content of the last `\\boxed{...}` or `\\fbox{...}` (brace-matched), or of `\\boxed 5`.
+
+    None when there is none, or when the last one never closes its brace: a truncated
+    answer is no answer, rather than a guess at where it ended.
+    """
+    start = _last_box_start(text, len(text))
+    if start < 0:
         return None
-    rest = text[matches[-1].end() :].split("\n", 1)[0]
+    box = _box_at(text, start)
+    return box[0] if box else None
+
+
+def final_boxes(text: str) -> tuple[str, int] | None:
+    """The final boxed answer and where it starts. Boxes that end a response one after the
+    other, joined only by commas, "and"/"or" or labels (`x = \\boxed{1}, x = \\boxed{2}`),
+    are one answer: the list "1, 2" of a find-all question."""
+    start = _last_box_start(text, len(text))
+    if start < 0:
+        return None
+    box = _box_at(text, start)
+    if box is None or not box[0].strip():
+        return None
+    contents = [box[0].strip()]
+    while True:
+        previous = _last_box_start(text, start)
+        box = _box_at(text, previous) if previous >= 0 else None
+        if box is None or box[1] > start or not _BOX_SEPARATOR.fullmatch(text, box[1], start):
+            break
+        if box[0].strip() and box[0].strip() not in contents:
+            contents.insert(0, box[0].strip())
+        start = previous
+    return ", ".join(contents), start
+
+
+def _stated_answer(text: str) -> tuple[str, int] | None:
+    """The answer after the last "the answer is" / "final answer is" / "final answer:", to
+    the end of its sentence, and where it starts. When that is a sentence ("The largest $n$
+    is 34"): its part after the last "is" or "=", else its last math or number."""
+    last = deque(_ANSWER_IS.finditer(text), maxlen=1)
+    if not last:
+        return None
+    rest = text[last[0].end() :].split("\n", 1)[0]
     end = _SENTENCE_END.search(rest)
     stated = (rest[: end.start()] if end else rest).strip().strip("$*").strip()
-    return stated or None
+    if _PROSE.search(_MATH_SPAN.sub("", stated)):
+        copula = deque(_COPULA.finditer(stated), maxlen=1)
+        tail = stated[copula[0].end() :].strip() if copula else stated
+        maths = [m.group(1) or m.group(2) for m in _MATH_SPAN.finditer(tail)]
+        if maths:
+            stated = maths[0 if copula else -1].strip()
+        elif copula and tail:
+            stated = tail.strip("$*").strip()
+        elif _NUMBER.search(tail):
+            stated = last_number(tail) or stated
+    return (stated, last[0].end()) if stated else None
+
+
+def _answer_like(text: str) -> bool:
+    """A number or some math: "the answer is correct" states nothing to grade."""
+    return bool(re.search(r"[\d$\\]", text))
+
+
+def _bold_answer(text: str) -> str | None:
+    """The last markdown bold span that is not a heading (`**Conclusion**:`)."""
+    for match in reversed(list(_BOLD.finditer(text))):
+        content = match.group(1).strip()
+        if content.endswith(":") or text.startswith(":", match.end()):
+            continue
+        return content or None
+    return None
 
 
 def last_number(text: str) -> str | None:
@@ -73,25 +142,25 @@ def last_number(text: str) -> str | None:
 
 def extract_answer(task: str, response: str, config: MathGraderConfig) -> str | None:
     """The answer a response commits to, by the benchmark's convention and the grader mode:
-    last boxed, then (GSM8K) `#### n`, then "the answer is", then markdown bold, then (where
-    the convention needs it) the last number."""
+    the final box(es) or the last stated answer, whichever comes later; then (GSM8K)
+    `#### n`; then markdown bold; then (where the convention needs it) the last number."""
     text = answer_region(response) if config.skip_thinking else response
-    boxed = last_boxed(text)
-    if boxed is not None and boxed.strip():
-        return boxed.strip()
+    boxed = final_boxes(text)
+    stated = _stated_answer(text)
+    if boxed is not None and (stated is None or stated[1] <= boxed[1] or not _answer_like(stated[0])):
+        return boxed[0]
     if task == "gsm8k":
         marks = list(_GSM8K_MARK.finditer(text))
         if marks:
             marked = last_number(text[marks[-1].end() :].split("\n", 1)[0])
             if marked is not None:
                 return marked
-    stated = _stated_answer(text)
     if stated is not None:
-        return stated
+        return stated[0]
     if config.use_markdown_bold:
-        bold = _BOLD.findall(text)
+        bold = _bold_answer(text)
         if bold:
-            return bold[-1].strip()
+            return bold
     if task in config.last_number_tasks:
         return last_number(text)
     return None

@@ -20,7 +20,7 @@ _UNITS = (
     "month months year years "
     "dollar dollars cent cents "
     "degree degrees deg rad radian radians "
-    "mph kph "
+    "mph kph percent "
     "J kJ eV keV MeV GeV W kW MW N Pa kPa atm K Hz kHz MHz GHz V mV A mA "
     "L mL l ml mol nm um pc kpc Mpc ly AU erg"
 ).split()
@@ -28,9 +28,34 @@ _UNIT_WORD = "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True))
 _TRAILING_UNITS = re.compile(
     rf"^(?P<value>.*?[\d}}])\s*(?:(?:{_UNIT_WORD})(?:\^\{{?[23]\}}?|[23])?(?:/|\s|\.|$))+$"
 )
-_TEXT_COMMANDS = re.compile(r"\\(?:text|textbf|textit|mathrm|mathbf|mbox|operatorname)\s*\{([^{}]*)\}")
-_LEADING_VARIABLE = re.compile(r"^\\?[a-zA-Z]+(?:_\{?\w+\}?)?\s*(?:=|\\in)\s*(?=\S)")
+_TEXT_COMMANDS = re.compile(
+    r"\\(?:text|textbf|textit|textnormal|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt"
+    r"|mbox|hbox|operatorname)\s*\{([^{}]*)\}"
+)
+# What may stand left of `=` as a mere label of the answer: a name (`x`, `AB`, `a_n`,
+# `\theta'`), a function of names or numbers (`f(x)`, `P(2)`, `f^{-1}(3)`), an angle
+# (`\angle ABC`, `m\angle A`), a length (`|AB|`, `\overline{AB}`) or a tuple of names
+# (`(p,q)`). A left side with an operator (`x+y = 5`) is an equation, not a label.
+_GREEK = (
+    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu nu "
+    "xi rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi Sigma Phi Psi Omega"
+).split()
+_NAME = rf"(?:\\(?:{'|'.join(_GREEK)})(?![a-zA-Z])|[a-zA-Z]+)(?:_\{{[^{{}}]*\}}|_\w)?'*"
+_LABEL = (
+    rf"(?:m?\\angle\s*[A-Z]+|\\overline\{{[A-Z]+\}}|\|\s*[A-Za-z0-9]+\s*\|"
+    rf"|{_NAME}(?:\^\{{-1\}}|\^-1)?(?:\s*\([\w\s,]*\))?"
+    rf"|\(\s*{_NAME}(?:\s*,\s*{_NAME})+\s*\))"
+)
+_LEADING_VARIABLE = re.compile(rf"^\s*{_LABEL}\s*(?:=|\\in)\s*(?=\S)")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
+_THOUSANDS_SPACE = re.compile(r"(?<=\d),\\!\s*(?=\d)")
+# An order relation: such an answer is a set of reals (`x \le 5` is (-oo, 5]).
+RELATION = re.compile(r"<|>|\\[lg]eq?(?:slant)?(?![a-zA-Z])|\\[lg]t(?![a-zA-Z])|≤|≥")
+_AND = re.compile(r"\s+and\s+|\s*\\land\s*|\s*\\wedge\s*")
+_OR = re.compile(r"\s+or\s+|\s*\\lor\s*|\s*\\vee\s*")
+_COMMAND_BEFORE_LETTER = re.compile(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z])")
+_WHITESPACE = re.compile(r"\s+")
+_AND_OR = re.compile(r"\s*,?\s+(?:and|or)\s+")
 # LaTeX spacing commands; not the `\\` row break of a matrix followed by a space.
 _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\quad|\\qquad|\\displaystyle|~")
 _DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree")
@@ -47,11 +72,14 @@ def _strip_delimiters(text: str) -> str:
 @lru_cache(maxsize=65536)
 def normalize(answer: str) -> str:
     """Canonical form: no math delimiters, spacing, sizing, units, degrees, percent or
-    dollar signs, `\\text{}` wrappers, leading `x =`, or thousands separators."""
+    dollar signs, `\\text{}` wrappers, labels (`x =`, `f(x) =`), thousands separators or
+    LaTeX shorthand (`\\frac12` reads `\\frac{1}{2}`); "a and b" is the list "a,b"."""
     text = _strip_delimiters(answer)
     text = text.replace("\\left", "").replace("\\right", "")
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\dbinom", "\\binom")
+    text = _THOUSANDS_SPACE.sub(",", text)  # MATH writes 10,\!080: a separator, not a list
     text = _SPACING.sub(" ", text)
+    text = expand_shorthand(text)
     text = _DEGREES.sub("", text)
     text = text.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "")
     text = text.replace("{,}", ",")
@@ -61,15 +89,98 @@ def normalize(answer: str) -> str:
     if units:
         text = units.group("value")
     text = strip_assignment(text)
-    text = re.sub(r"\s+", "", text)
-    if _THOUSANDS.match(text):
+    if _THOUSANDS.match(text):  # before spaces go: "32, 349" is a list, "32,349" a number
         text = text.replace(",", "")
-    return text
+    if RELATION.search(text):  # "x > 1 and x < 3" is an intersection, not a list
+        text = _AND.sub(r"\\land ", _OR.sub(r"\\lor ", text))
+    else:
+        text = _AND_OR.sub(",", text)
+    return squeeze(text)
+
+
+def squeeze(text: str) -> str:
+    """Remove whitespace, except the one space that ends a command name before a letter
+    (`\\le x` must not become the unknown command `\\lex`)."""
+    text = _COMMAND_BEFORE_LETTER.sub("\\1\0", text)
+    return _WHITESPACE.sub("", text).replace("\0", " ")
 
 
 def strip_assignment(text: str) -> str:
-    """Drop a leading `x =` or `x \\in`: "x = 5" answers "5"."""
+    """Drop a leading label: "x = 5", "f(x) = 5", "(p,q) = (3,2)" and "x \\in [0,1]" answer
+    with their right side."""
     return _LEADING_VARIABLE.sub("", text)
+
+
+_SHORTHAND = re.compile(r"\\(frac|binom|sqrt)(?![a-zA-Z])")
+_COMMAND_NAME = re.compile(r"\\[a-zA-Z]+")
+# Deeper nesting than this is no answer (and would exhaust the recursion).
+_MAX_SHORTHAND_CHARS = 1000
+
+
+def _closing_brace(text: str, start: int, opening: str = "{", closing: str = "}") -> int:
+    """Index of the bracket closing the one opened at `start`, or -1."""
+    depth = 0
+    for index in range(start, len(text)):
+        if text[index] == opening:
+            depth += 1
+        elif text[index] == closing:
+            depth -= 1
+            if depth == 0:
+                return index
+    return -1
+
+
+def _argument(text: str, start: int) -> tuple[str, int] | None:
+    """The next TeX argument from `start`: a braced group's content, one character, or one
+    command name; with the index after it. None when there is no argument."""
+    index = start
+    while index < len(text) and text[index] == " ":
+        index += 1
+    if index == len(text):
+        return None
+    if text[index] == "{":
+        end = _closing_brace(text, index)
+        return None if end < 0 else (text[index + 1 : end], end + 1)
+    if text[index].isalnum():
+        return text[index], index + 1
+    command = _COMMAND_NAME.match(text, index)
+    return (command.group(), command.end()) if command else None
+
+
+def expand_shorthand(text: str) -> str:
+    """Brace the arguments of `\\frac`, `\\binom` and `\\sqrt` as TeX reads them:
+    `\\frac94\\pi` is `\\frac{9}{4}\\pi`, `\\frac{270}7` is `\\frac{270}{7}`, `\\sqrt3` is
+    `\\sqrt{3}`. The LaTeX parser accepts only the braced form."""
+    if len(text) > _MAX_SHORTHAND_CHARS or not _SHORTHAND.search(text):
+        return text
+    out: list[str] = []
+    index = 0
+    while index < len(text):
+        command = _SHORTHAND.match(text, index)
+        if not command:
+            out.append(text[index])
+            index += 1
+            continue
+        out.append(command.group())
+        index = command.end()
+        arguments = 2
+        if command.group(1) == "sqrt":
+            arguments = 1
+            while index < len(text) and text[index] == " ":
+                index += 1
+            if text.startswith("[", index):
+                end = _closing_brace(text, index, "[", "]")
+                if end < 0:
+                    return text
+                out.append(f"[{expand_shorthand(text[index + 1 : end])}]")
+                index = end + 1
+        for _ in range(arguments):
+            argument = _argument(text, index)
+            if argument is None:
+                break
+            out.append(f"{{{expand_shorthand(argument[0])}}}")
+            index = argument[1]
+    return "".join(out)
 
 
 # A plain number: integer, decimal, scientific, or a fraction of two integers.
