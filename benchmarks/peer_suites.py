@@ -847,6 +847,7 @@ def command_measure(args: argparse.Namespace) -> int:
     if not rows:
         print("no judgements", file=sys.stderr)
         return 2
+    setup = environment()  # before grading: the other column may be installed over mid-run
     responses = [
         "\\boxed{" + row["prediction"] + "}" if row["kind"] == "answer" else row["prediction"] for row in rows
     ]
@@ -925,7 +926,9 @@ def command_measure(args: argparse.Namespace) -> int:
     ):
         line(label, tally([i for i in everything if keep(rows[i])]))
     print(f"(ours {ours_seconds:.1f}s in one grade_many call; math-verify {theirs_seconds:.1f}s sequential)")
-    print(f"environment: {environment()}")
+    print(f"environment: {setup}")
+    if environment() != setup:
+        print(f"WARNING: the environment changed during the run; now: {environment()}")
 
     disagreements = []
     for i, row in enumerate(rows):
