@@ -12,14 +12,19 @@ from typing import Any
 from lm_eval_passk import __version__
 from lm_eval_passk._discovery import TASKS_DIR
 
+GRADER_NAMES = ["default", "strict", "paper"]
+
 
 def _add_reading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--regrade", action="store_true",
         help="grade the logged responses again instead of using the logged verdicts",
     )
-    parser.add_argument("--grader", choices=["default", "paper"], default="default",
-                        help="grader used with --regrade or for runs without verdicts")
+    # The names of lm_eval_passk.grading.config.CONFIGS, written out: importing the graders
+    # here would cost every `lm-eval-passk` call 80 ms (tests/test_grading_rules.py checks).
+    parser.add_argument("--grader", choices=GRADER_NAMES, default="default",
+                        help="grader used with --regrade or for runs without verdicts "
+                             "(docs/GRADING.md)")
     parser.add_argument("--judge", help="which judge's votes to use when a journal holds several")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")

@@ -24,7 +24,8 @@ from lm_eval_passk.grading.extract import extract_answer
         ("math500", "Final Answer: The final answer is $12$. I hope it is correct.", "12"),
         ("math500", "Hence the answer is: 3/4.\nDone.", "3/4"),
         ("math500", "We conclude **42** is the answer", "42"),
-        ("math500", "No conclusion, only numbers 3 and 4", None),
+        ("math500", "No conclusion, only numbers 3 and 4", "4"),  # the no-box fallback
+        ("math500", "We tried 3 and then, running out of tokens, we", None),  # never finished
         ("math500", "Unfinished \\boxed{\\frac{1}{2", None),
         ("gsm8k", "She pays 5 + 7 = 12 dollars.\n#### 1,234", "1234"),
         ("gsm8k", "5 + 7 = 12 so Jan has 12 left", "12"),
@@ -36,8 +37,8 @@ def test_default_extraction(task: str, response: str, expected: str | None) -> N
 
 
 def test_paper_extraction_falls_back_to_the_last_number_everywhere() -> None:
-    response = "The computation gives 3 and then 4"
-    assert extract_answer("math500", response, DEFAULT) is None
+    response = "The computation gives 3 and then 4 more"
+    assert extract_answer("math500", response, DEFAULT) is None  # not a finished sentence
     assert extract_answer("math500", response, PAPER) == "4"
     # The paper's pipeline does not skip <think> blocks.
     assert extract_answer("math500", "<think>\\boxed{3}", PAPER) == "3"
@@ -128,7 +129,7 @@ def test_paper_mode_differs_where_documented(answer, gold, default, paper) -> No
 
 def test_grade_many_accepts_a_task_per_response() -> None:
     verdicts = grade_many(
-        ["gsm8k", "math500", "aime24"], ["so 7 apples", "no box 7", "\\boxed{007}"], ["7", "7", "7"]
+        ["gsm8k", "math500", "aime24"], ["so 7 apples", "no box 7 but", "\\boxed{007}"], ["7", "7", "7"]
     )
     assert [v.correct for v in verdicts] == [True, False, True]
     assert [v.reason for v in verdicts] == ["match", "no_answer", "match"]

@@ -1,13 +1,14 @@
-"""The two math grading modes, as explicit configuration objects.
+"""The math grading modes, as explicit configuration objects.
 
-`default` is this project's grader; `paper` follows the decision rules of the pipeline
+`default` is this project's grader; `strict` is the default without its no-box fallback;
+`paper` follows the decision rules of the pipeline
 Yue et al. 2025 graded with (shared/docs/PROTOCOL.md), for users who must reproduce
 published numbers. docs/GRADING.md gives the evidence for every value.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,7 @@ class MathGraderConfig:
     skip_thinking: bool  # ignore text inside <think>...</think>
     use_markdown_bold: bool  # "**42**" counts as a stated answer
     last_number_tasks: frozenset[str]  # tasks whose convention falls back to the last number
+    last_math_fallback: bool  # other tasks fall back to the last math of a finished response
     # Equivalence
     exact_integers: bool  # two integers compare exactly, whatever the tolerance
     relative_tolerance: float  # for other numbers and constant expressions
@@ -31,6 +33,7 @@ DEFAULT = MathGraderConfig(
     skip_thinking=True,
     use_markdown_bold=True,
     last_number_tasks=frozenset({"gsm8k"}),
+    last_math_fallback=True,
     exact_integers=True,
     relative_tolerance=1e-9,
     percent_variants=False,
@@ -44,6 +47,7 @@ PAPER = MathGraderConfig(
     skip_thinking=False,
     use_markdown_bold=False,
     last_number_tasks=frozenset({"gsm8k", "math500", "aime24", "minerva_math"}),
+    last_math_fallback=False,
     exact_integers=False,
     relative_tolerance=1e-4,
     percent_variants=True,
@@ -52,11 +56,15 @@ PAPER = MathGraderConfig(
     timeout_seconds=3.0,
 )
 
-CONFIGS = {config.name: config for config in (DEFAULT, PAPER)}
+# The default without its no-box fallback: a response that neither boxes nor states its
+# answer has none (docs/GRADING.md, "No box": the evidence for the default's choice).
+STRICT = replace(DEFAULT, name="strict", last_math_fallback=False)
+
+CONFIGS = {config.name: config for config in (DEFAULT, STRICT, PAPER)}
 
 
 def grader_config(name: str) -> MathGraderConfig:
-    """The configuration named `name` ("default" or "paper")."""
+    """The configuration named `name` ("default", "strict" or "paper")."""
     try:
         return CONFIGS[name]
     except KeyError:

@@ -11,17 +11,25 @@ grading pool (pool.py), which enforces the timeout.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Union
 
 from lm_eval_passk.grading.config import MathGraderConfig
-from lm_eval_passk.grading.normalize import RELATION, normalize, parse_number, strip_assignment
+from lm_eval_passk.grading.normalize import (
+    RELATION,
+    normalize,
+    parse_number,
+    split_top_level,
+    strip_assignment,
+)
 
 _MATRIX_ENVIRONMENTS = ("pmatrix", "bmatrix", "Bmatrix", "vmatrix", "Vmatrix", "matrix")
 _OPENERS, _CLOSERS = "([{", ")]}"
+# `\left[\begin{array}{cc} ... \end{array}\right]`, once normalised, is a bracketed matrix.
+_ARRAY_AS_MATRIX = re.compile(r"^\[\\begin\{array\}\{[lcr|]*\}")
 # Longer scalars are not handed to sympy: no benchmark answer is this long, and parsing
 # megabytes of LaTeX is how a grader stalls.
 MAX_SYMBOLIC_CHARS = 500
@@ -54,25 +62,6 @@ class Matrix:
 Answer = Union[str, Bracketed, Collection, Matrix]
 
 
-def split_top_level(text: str, separator: str) -> list[str]:
-    """Split on `separator` where no bracket of any kind is open."""
-    parts, depth, start, index = [], 0, 0, 0
-    while index < len(text):
-        char = text[index]
-        if char in _OPENERS:
-            depth += 1
-        elif char in _CLOSERS:
-            depth -= 1
-        elif depth == 0 and text.startswith(separator, index):
-            parts.append(text[start:index])
-            start = index + len(separator)
-            index = start
-            continue
-        index += 1
-    parts.append(text[start:])
-    return parts
-
-
 def _closes_at_end(text: str) -> bool:
     """True when the bracket opened by text[0] is closed by text[-1] and not before."""
     depth = 0
@@ -88,6 +77,7 @@ def _closes_at_end(text: str) -> bool:
 
 def parse_structure(text: str) -> Answer:
     """Split a normalised answer into its structure; scalars stay as text."""
+    text = _ARRAY_AS_MATRIX.sub(r"\\begin{bmatrix}", text).replace("\\end{array}]", "\\end{bmatrix}")
     for environment in _MATRIX_ENVIRONMENTS:
         begin, end = f"\\begin{{{environment}}}", f"\\end{{{environment}}}"
         if text.startswith(begin) and text.endswith(end):
@@ -99,7 +89,10 @@ def parse_structure(text: str) -> Answer:
         return Collection(tuple(parse_structure(part) for part in union))
     if text.startswith("\\{") and text.endswith("\\}"):
         inner = text[2:-2]
-        return Collection(tuple(parse_structure(p) for p in split_top_level(inner, ",") if p))
+        return Collection(_flatten(parse_structure(p) for p in split_top_level(inner, ",") if p))
+    if text.startswith("{") and _closes_at_end(text) and len(split_top_level(text[1:-1], ",")) > 1:
+        # `{1,2,3}`: a set written with TeX's grouping braces (which print nothing)
+        return Collection(_flatten(parse_structure(p) for p in split_top_level(text[1:-1], ",") if p))
     if len(text) >= 2 and text[0] in "([" and text[-1] in ")]" and _closes_at_end(text):
         items = split_top_level(text[1:-1], ",")
         if len(items) == 1:
@@ -107,8 +100,23 @@ def parse_structure(text: str) -> Answer:
         return Bracketed(text[0], text[-1], tuple(parse_structure(item) for item in items))
     items = split_top_level(text, ",")
     if len(items) > 1:  # "x=-1,x=2": each solution may carry its own "x="
-        return Collection(tuple(parse_structure(strip_assignment(item)) for item in items))
+        return Collection(_flatten(parse_structure(strip_assignment(item)) for item in items))
+    plus_minus = split_top_level(text, "\\pm")
+    if len(plus_minus) == 2:  # `1 \pm \sqrt{19}` is the two values 1 + √19 and 1 - √19
+        left, right = plus_minus
+        return Collection((f"{left}+{right}", f"{left}-{right}"))
     return text
+
+
+def _flatten(items: Iterable[Answer]) -> tuple[Answer, ...]:
+    """List items; a `\\pm` item counts as its two values (`\\{1 \\pm \\sqrt5, -2\\}` has three)."""
+    flat: list[Answer] = []
+    for item in items:
+        if isinstance(item, Collection) and all(isinstance(i, str) for i in item.items):
+            flat.extend(item.items)
+        else:
+            flat.append(item)
+    return tuple(flat)
 
 
 ScalarEqual = Callable[[str, str], Union[bool, None]]
@@ -350,7 +358,25 @@ def equal(answer: str, gold: str, config: MathGraderConfig) -> bool:
         config,
         lambda a, g: full_scalar_equal(a, g, config),
     )
+    if not result and _is_equation(gold) and _is_equation(answer):
+        # `y = -x/2 + 3/4` lost its label above; as equations it is `2x + 4y - 3 = 0`.
+        return equations_equal(normalize(answer, strip_labels=False), normalize(gold, strip_labels=False))
     return bool(result)
+
+
+def _is_equation(text: str) -> bool:
+    return len(split_top_level(normalize(text, strip_labels=False), "=")) == 2
+
+
+def equations_equal(answer: str, gold: str) -> bool:
+    """Two equations with the same solutions: one's difference of sides a nonzero multiple
+    of the other's."""
+    import sympy
+
+    answer_equation, gold_equation = to_sympy(answer), to_sympy(gold)
+    if not isinstance(answer_equation, sympy.Equality) or not isinstance(gold_equation, sympy.Equality):
+        return False
+    return sympy_equal(answer_equation, gold_equation, 0.0)
 
 
 def equal_in_mode(answer: str, gold: str, mode: str) -> bool:

@@ -6,9 +6,10 @@ import re
 from collections import deque
 
 from lm_eval_passk.grading.config import MathGraderConfig
+from lm_eval_passk.grading.normalize import UNIT_WORD
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
-_ANSWER_IS = re.compile(r"(?:final answer|the answer)\s*(?:is\b\s*:?|:)\s*", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"\banswers?\s*(?:is\b\s*:?|are\b\s*:?|:)\s*", re.IGNORECASE)
 _GSM8K_MARK = re.compile(r"####\s*")
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
@@ -22,6 +23,25 @@ _BOX_SEPARATOR = re.compile(
 # A word of three letters or more, outside math: the stated answer is a sentence.
 _PROSE = re.compile(r"(?<!\\)\b[a-zA-Z]{3,}\b")
 _MATH_SPAN = re.compile(r"\$([^$]+)\$|\\\((.+?)\\\)")
+# Display or inline math, for the last-math fallback: `$$..$$`, `\[..\]`, `$..$`, `\(..\)`.
+# Inline math ends at its line, as in TeX's paragraphs; `\$` inside is an escaped dollar.
+_ANY_MATH = re.compile(
+    r"\$\$((?:.|\n)+?)\$\$|\\\[((?:.|\n)+?)\\\]|(?<!\\)\$((?:[^$\\\n]|\\.)+?)\$|\\\((.+?)\\\)"
+)
+# A number for the last-math fallback: also a fraction, `2/3` or `\frac{2}{3}`.
+_FALLBACK_NUMBER = re.compile(
+    r"\\[dt]?frac\{-?\d+\}\{\d+\}|-?\d+/\d+(?!\d|\.\d)|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?|-?\.\d+"
+)
+# A response that ends like a finished sentence or formula: one cut off mid-sentence (out
+# of tokens) concluded nothing, and its last number is a guess (docs/GRADING.md, "No box").
+_CONCLUDED = re.compile(
+    r"(?:[.!?。)\]}$]|\d|\\[\])]"
+    rf"|\d\s*(?:[%€£¥°²³]|[\u3040-\u30ff\u4e00-\u9fff]{{1,3}}|(?:{UNIT_WORD})[²³]?))\s*$"
+)
+# Chat markup a base model writes after its answer (`<|im_start|>user`): not part of it.
+_TRAILING_MARKUP = re.compile(r"(?:\s*(?:<\|[a-z_]+\|>|</s>)\s*(?:user|assistant|system)?)+\s*$")
+_DISPLAY_MATH = re.compile(r"\s*(?:\\\[((?:.|\n)+?)\\\]|\$\$((?:.|\n)+?)\$\$)")
+_ENVIRONMENT = re.compile(r"\\(?:begin|end)\{[^{}]*\}(?:\{[lcr|]*\})?")
 _COPULA = re.compile(r"\b(?:is|are|was|equals)\b|=")
 
 
@@ -103,6 +123,10 @@ def _stated_answer(text: str) -> tuple[str, int] | None:
     last = deque(_ANSWER_IS.finditer(text), maxlen=1)
     if not last:
         return None
+    display = _DISPLAY_MATH.match(text, last[0].end())  # "the answer is:\n\\[\n6\n\\]"
+    if display:
+        stated = (display.group(1) or display.group(2)).strip()
+        return (stated, last[0].end()) if stated else None
     rest = text[last[0].end() :].split("\n", 1)[0]
     end = _SENTENCE_END.search(rest)
     stated = (rest[: end.start()] if end else rest).strip().strip("$*").strip()
@@ -125,10 +149,13 @@ def _answer_like(text: str) -> bool:
 
 
 def _bold_answer(text: str) -> str | None:
-    """The last markdown bold span that is not a heading (`**Conclusion**:`)."""
+    """The last markdown bold span that is not a heading: not `**Conclusion**:` or
+    `**Conclusion.**`, and not a sentence without math (`**Calculate the probability**`)."""
     for match in reversed(list(_BOLD.finditer(text))):
         content = match.group(1).strip()
-        if content.endswith(":") or text.startswith(":", match.end()):
+        if content.endswith((":", "：", ".")) or text.startswith((":", "："), match.end()):
+            continue
+        if len(content.split()) > 3 and not _answer_like(content):
             continue
         return content or None
     return None
@@ -140,10 +167,34 @@ def last_number(text: str) -> str | None:
     return last[0].group().replace(",", "").rstrip(".") if last else None
 
 
+def last_math(text: str) -> str | None:
+    """The response's last mathematical statement: its last math span, or a plain number
+    written after it ("... so $x = 3$ and the total is 12" answers 12)."""
+    math = deque(_ANY_MATH.finditer(text), maxlen=1)
+    number = deque(_FALLBACK_NUMBER.finditer(text), maxlen=1)
+    if number and (not math or number[0].start() >= math[0].end()):
+        return number[0].group().replace(",", "")
+    if not math:
+        return None
+    span = next(group for group in math[0].groups() if group is not None).strip()
+    if _PROSE.search(_ENVIRONMENT.sub("", span)):  # "$? just about 1$": words inside dollars
+        inner = deque(_FALLBACK_NUMBER.finditer(span), maxlen=1)
+        return inner[0].group().replace(",", "") if inner else None
+    return span or None
+
+
+def gold_answer(gold: str) -> str:
+    """The gold answer to compare with: a gold that boxes its answer (a worked solution, as
+    some datasets store it) is read like a response; any other gold is taken whole."""
+    boxed = final_boxes(gold) if "\\boxed" in gold or "\\fbox" in gold else None
+    return boxed[0] if boxed else gold
+
+
 def extract_answer(task: str, response: str, config: MathGraderConfig) -> str | None:
     """The answer a response commits to, by the benchmark's convention and the grader mode:
     the final box(es) or the last stated answer, whichever comes later; then (GSM8K)
-    `#### n`; then markdown bold; then (where the convention needs it) the last number."""
+    `#### n`; then markdown bold; then (where the convention or mode needs it) the last
+    number or the last math."""
     text = answer_region(response) if config.skip_thinking else response
     boxed = final_boxes(text)
     stated = _stated_answer(text)
@@ -163,4 +214,7 @@ def extract_answer(task: str, response: str, config: MathGraderConfig) -> str | 
             return bold
     if task in config.last_number_tasks:
         return last_number(text)
+    if config.last_math_fallback and _last_box_start(text, len(text)) < 0:  # no cut-off box
+        text = _TRAILING_MARKUP.sub("", text)
+        return last_math(text) if _CONCLUDED.search(text) else None
     return None

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from lm_eval_passk.grading.config import MathGraderConfig
 from lm_eval_passk.grading.equivalence import quick_equal
-from lm_eval_passk.grading.extract import extract_answer
+from lm_eval_passk.grading.extract import extract_answer, gold_answer
 from lm_eval_passk.grading.pool import Engine, Job, Outcome, shared_engine
 from lm_eval_passk.grading.verdict import Verdict
 
@@ -39,6 +39,7 @@ def grade_math_many(
 ) -> list[Verdict]:
     """One Verdict per response; never raises for a response's sake."""
     answers = [extract_answer(task, response, config) for task, response in zip(tasks, responses)]
+    targets = [gold_answer(target) for target in targets]
     decided: dict[tuple[str, str], Verdict] = {}
     undecided: list[tuple[str, str]] = []
     for answer, target in zip(answers, targets):

@@ -20,14 +20,16 @@ _UNITS = (
     "month months year years "
     "dollar dollars cent cents "
     "degree degrees deg rad radian radians "
-    "mph kph percent "
+    "mph kph percent percentage pct "
     "J kJ eV keV MeV GeV W kW MW N Pa kPa atm K Hz kHz MHz GHz V mV A mA "
     "L mL l ml mol nm um pc kpc Mpc ly AU erg"
 ).split()
-_UNIT_WORD = "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True))
+UNIT_WORD = "|".join(sorted(map(re.escape, _UNITS), key=len, reverse=True))
 _TRAILING_UNITS = re.compile(
-    rf"^(?P<value>.*?[\d}}])\s*(?:(?:{_UNIT_WORD})(?:\^\{{?[23]\}}?|[23])?(?:/|\s|\.|$))+$"
+    rf"^(?P<value>.*?[\d}}])\s*(?:(?:{UNIT_WORD})(?:\^\{{?[23]\}}?|[23])?(?:/|\s|\.|$))+$"
 )
+# A measure word after a number in Chinese or Japanese answers ("3页", "858颗").
+_TRAILING_CJK_UNIT = re.compile(r"^(?P<value>.*\d)\s*[\u3040-\u30ff\u4e00-\u9fff]{1,3}$")
 _TEXT_COMMANDS = re.compile(
     r"\\(?:text|textbf|textit|textnormal|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt"
     r"|mbox|hbox|operatorname)\s*\{([^{}]*)\}"
@@ -44,8 +46,11 @@ _NAME = rf"(?:\\(?:{'|'.join(_GREEK)})(?![a-zA-Z])|[a-zA-Z]+)(?:_\{{[^{{}}]*\}}|
 _LABEL = (
     rf"(?:m?\\angle\s*[A-Z]+|\\overline\{{[A-Z]+\}}|\|\s*[A-Za-z0-9]+\s*\|"
     rf"|{_NAME}(?:\^\{{-1\}}|\^-1)?(?:\s*\([\w\s,]*\))?"
-    rf"|\(\s*{_NAME}(?:\s*,\s*{_NAME})+\s*\))"
+    rf"|\(\s*{_NAME}(?:\s*,\s*{_NAME})+\s*\)"
+    # a ratio or quotient of names: `V_1 : V_2 = 11:21`, `\frac{NO}{BO} = \frac{1}{\sqrt6}`
+    rf"|{_NAME}(?:\s*:\s*{_NAME})+|\\frac\{{\s*{_NAME}\s*\}}\{{\s*{_NAME}\s*\}})"
 )
+_WHOLE_LABEL = re.compile(rf"\s*{_LABEL}\s*")
 _LEADING_VARIABLE = re.compile(rf"^\s*{_LABEL}\s*(?:=|\\in)\s*(?=\S)")
 _THOUSANDS = re.compile(r"^-?\d{1,3}(?:,\d{3})+(?:\.\d+)?$")
 _THOUSANDS_SPACE = re.compile(r"(?<=\d),\\!\s*(?=\d)")
@@ -55,7 +60,18 @@ _AND = re.compile(r"\s+and\s+|\s*\\land\s*|\s*\\wedge\s*")
 _OR = re.compile(r"\s+or\s+|\s*\\lor\s*|\s*\\vee\s*")
 _COMMAND_BEFORE_LETTER = re.compile(r"(\\[a-zA-Z]+)\s+(?=[a-zA-Z])")
 _WHITESPACE = re.compile(r"\s+")
-_AND_OR = re.compile(r"\s*,?\s+(?:and|or)\s+")
+_AND_OR = re.compile(r"\s*,?\s+(?:and|or)\s+|(?<=[)\]])\s*(?:and|or)\s*(?=[(\[])")
+_TRAILING_TEXT = re.compile(
+    r"^(?P<value>.*[\d}])\s*\\(?:text|textnormal|textrm|mathrm|mbox)\s*\{[^{}]*\}\s*$"
+)
+_DOUBLED_BACKSLASH = re.compile(r"\\\\(?=[a-zA-Z])")
+_RELATION_ALIASES = (
+    (re.compile(r"<="), r"\\le "),
+    (re.compile(r">="), r"\\ge "),
+    (re.compile(r"!="), r"\\neq "),
+    (re.compile(r"\\lt(?![a-zA-Z])"), "<"),
+    (re.compile(r"\\gt(?![a-zA-Z])"), ">"),
+)
 # LaTeX spacing commands; not the `\\` row break of a matrix followed by a space.
 _SPACING = re.compile(r"(?<!\\)\\[,;:! ]|\\quad|\\qquad|\\displaystyle|~")
 _DEGREES = re.compile(r"\^\s*\{?\\circ\}?|°|\\degree")
@@ -70,32 +86,79 @@ def _strip_delimiters(text: str) -> str:
 
 
 @lru_cache(maxsize=65536)
-def normalize(answer: str) -> str:
+def normalize(answer: str, strip_labels: bool = True) -> str:
     """Canonical form: no math delimiters, spacing, sizing, units, degrees, percent or
-    dollar signs, `\\text{}` wrappers, labels (`x =`, `f(x) =`), thousands separators or
-    LaTeX shorthand (`\\frac12` reads `\\frac{1}{2}`); "a and b" is the list "a,b"."""
+    dollar signs, `\\text{}` wrappers, labels (`x =`, `f(x) =`; kept with
+    `strip_labels=False`), thousands separators or LaTeX shorthand (`\\frac12` reads
+    `\\frac{1}{2}`); "a and b" and "a; b" are the list "a,b"; of a chain `x = 2+3 = 5` only
+    the final value."""
     text = _strip_delimiters(answer)
+    if "matrix" not in text and "array" not in text:  # `\\frac` written as a string escape
+        text = _DOUBLED_BACKSLASH.sub(r"\\", text)
     text = text.replace("\\left", "").replace("\\right", "")
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\dbinom", "\\binom")
+    for alias, relation in _RELATION_ALIASES:
+        text = alias.sub(relation, text)
     text = _THOUSANDS_SPACE.sub(",", text)  # MATH writes 10,\!080: a separator, not a list
     text = _SPACING.sub(" ", text)
     text = expand_shorthand(text)
     text = _DEGREES.sub("", text)
     text = text.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "")
-    text = text.replace("{,}", ",")
+    text = text.replace("{,}", ",").replace(";", ",")
+    text = re.sub(r"(?<!\\)\\$", "", text.strip())  # a stray final backslash: "185\\"
+    trailing_text = _TRAILING_TEXT.match(text)  # "17 \\text{ apples}": the number is the answer
+    if trailing_text:
+        text = trailing_text.group("value")
     text = _TEXT_COMMANDS.sub(lambda match: f" {match.group(1)} ", text)
     text = text.strip().rstrip(".").strip()
-    units = _TRAILING_UNITS.match(text)
+    units = _TRAILING_UNITS.match(text) or _TRAILING_CJK_UNIT.match(text)
     if units:
         text = units.group("value")
-    text = strip_assignment(text)
-    if _THOUSANDS.match(text):  # before spaces go: "32, 349" is a list, "32,349" a number
-        text = text.replace(",", "")
     if RELATION.search(text):  # "x > 1 and x < 3" is an intersection, not a list
         text = _AND.sub(r"\\land ", _OR.sub(r"\\lor ", text))
     else:
         text = _AND_OR.sub(",", text)
+    text = final_value(text)
+    if strip_labels:
+        text = strip_assignment(text)
+    if _THOUSANDS.match(text):  # before spaces go: "32, 349" is a list, "32,349" a number
+        text = text.replace(",", "")
     return squeeze(text)
+
+
+def final_value(text: str) -> str:
+    """Of a chain `x = 5+5+1 = 11` the last side; of `x = \\frac13 \\approx 0.33` the last
+    exact side (before the first `\\approx`), unless that is a label (`x \\approx 11`). A
+    single equation (`2x + 3y = 6`) stays whole."""
+    if ("=" not in text and "\\approx" not in text) or len(split_top_level(text, ",")) > 1:
+        return text
+    exact, _, approximate = text.partition("\\approx")
+    sides = split_top_level(exact, "=")
+    if not approximate and len(sides) < 3:
+        return text
+    for side in reversed(sides):
+        if side.strip() and not _WHOLE_LABEL.fullmatch(side):
+            return side.strip()
+    return final_value(approximate) if approximate else text
+
+
+def split_top_level(text: str, separator: str) -> list[str]:
+    """Split on `separator` where no bracket of any kind is open."""
+    parts, depth, start, index = [], 0, 0, 0
+    while index < len(text):
+        char = text[index]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and text.startswith(separator, index):
+            parts.append(text[start:index])
+            start = index + len(separator)
+            index = start
+            continue
+        index += 1
+    parts.append(text[start:])
+    return parts
 
 
 def squeeze(text: str) -> str:
