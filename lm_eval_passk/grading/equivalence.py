@@ -199,20 +199,20 @@ def numbers_equal(answer: Fraction, gold: Fraction, config: MathGraderConfig) ->
 # A lone Latin letter outside any LaTeX command: a free variable, as in "x+1". Not e or
 # i, which the LaTeX parser reads as Euler's number and the imaginary unit.
 _FREE_LETTER = re.compile(r"(?<![\\a-zA-Z])[a-df-hj-zA-Z](?![a-zA-Z])")
+# That, or a word outside any command (`Evelyn`, `even`): text, not a number.
+_LETTERS = re.compile(r"(?<![\\a-zA-Z])(?:[a-zA-Z]{2,}|[a-df-hj-zA-Z])(?![a-zA-Z])")
 
 
 def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool | None:
-    """Decide without sympy when both are plain numbers, or one is a plain number and the
-    other has a free variable (an expression in x is not a number); else None."""
+    """Decide without sympy when both are plain numbers, or only one side has a free
+    variable; else None."""
     if answer == gold:
         return True
     answer_number, gold_number = parse_number(answer), parse_number(gold)
     if answer_number is not None and gold_number is not None:
         return numbers_equal(answer_number, gold_number, config)
-    if answer_number is not None and _FREE_LETTER.search(gold):
-        return False
-    if gold_number is not None and _FREE_LETTER.search(answer):
-        return False
+    if bool(_LETTERS.search(answer)) != bool(_LETTERS.search(gold)):
+        return False  # an expression in x or a word is no constant: `x+1` is not `\sqrt3/3`
     return None
 
 
@@ -296,7 +296,29 @@ def sympy_equal(answer: Any, gold: Any, relative_tolerance: float) -> bool:
         if all(value.is_number and value.is_finite for value in values):
             scale = max(abs(values[1]), abs(values[2]))
             return bool(abs(values[0]) <= relative_tolerance * scale)
+    if _differ_somewhere(answer, gold):
+        return False
     return sympy.simplify(difference) == 0
+
+
+def _differ_somewhere(answer: Any, gold: Any) -> bool:
+    """True when the two expressions clearly differ at a few rational points: most wrong
+    answers end here, before `simplify`, which can take a second."""
+    import sympy
+
+    symbols = sorted(answer.free_symbols | gold.free_symbols, key=str)
+    for point in ((Fraction(7, 3), Fraction(5, 11)), (Fraction(-2, 7), Fraction(13, 5))):
+        values = {symbol: sympy.Rational(point[i % 2].numerator, point[i % 2].denominator + i)
+                  for i, symbol in enumerate(symbols)}
+        try:
+            left, right = (sympy.N(side.subs(values), 30) for side in (answer, gold))
+        except Exception:  # a value the expressions cannot take: no evidence either way
+            continue
+        if not all(v.is_number and v.is_finite for v in (left, right)):
+            continue
+        if abs(left - right) > 1e-20 * max(1, abs(left), abs(right)):
+            return True
+    return False
 
 
 def _real_set(text: str) -> Any:

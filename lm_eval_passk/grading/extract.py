@@ -9,7 +9,7 @@ from lm_eval_passk.grading.config import MathGraderConfig
 from lm_eval_passk.grading.normalize import UNIT_WORD
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
-_ANSWER_IS = re.compile(r"\banswers?\s*(?:is\b\s*:?|are\b\s*:?|:)\s*", re.IGNORECASE)
+_ANSWER_IS = re.compile(r"answers?\s*(?:is\b\s*:?|are\b\s*:?|:)\s*", re.IGNORECASE)
 _GSM8K_MARK = re.compile(r"####\s*")
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
@@ -116,13 +116,30 @@ def final_boxes(text: str) -> tuple[str, int] | None:
     return ", ".join(contents), start
 
 
+def _last_answer_marker(text: str) -> re.Match[str] | None:
+    """The last "answer is" / "answer:" (any case). Found from the end with `rfind`: a
+    case-insensitive regex scan of every response costs more than all the rest of grading."""
+    end = len(text)
+    while True:
+        found = max(text.rfind("nswer", 0, end), text.rfind("NSWER", 0, end))
+        if found < 1:
+            return None
+        start = found - 1
+        if start == 0 or not text[start - 1].isalnum():
+            marker = _ANSWER_IS.match(text, start)
+            if marker:
+                return marker
+        end = found + len("nswer") - 1
+
+
 def _stated_answer(text: str) -> tuple[str, int] | None:
     """The answer after the last "the answer is" / "final answer is" / "final answer:", to
     the end of its sentence, and where it starts. When that is a sentence ("The largest $n$
     is 34"): its part after the last "is" or "=", else its last math or number."""
-    last = deque(_ANSWER_IS.finditer(text), maxlen=1)
-    if not last:
+    marker = _last_answer_marker(text)
+    if marker is None:
         return None
+    last = [marker]
     display = _DISPLAY_MATH.match(text, last[0].end())  # "the answer is:\n\\[\n6\n\\]"
     if display:
         stated = (display.group(1) or display.group(2)).strip()
@@ -148,14 +165,23 @@ def _answer_like(text: str) -> bool:
     return bool(re.search(r"[\d$\\]", text))
 
 
+def _own_line(text: str, match: re.Match[str]) -> bool:
+    """The match is all there is on its line: a heading, when it holds no math."""
+    line_start = text.rfind("\n", 0, match.start()) + 1
+    line_end = text.find("\n", match.end())
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    return line.strip() == match.group().strip()
+
+
 def _bold_answer(text: str) -> str | None:
     """The last markdown bold span that is not a heading: not `**Conclusion**:` or
-    `**Conclusion.**`, and not a sentence without math (`**Calculate the probability**`)."""
+    `**Conclusion.**`, and without math neither a sentence (`**Calculate the probability**`)
+    nor alone on its line (`**Final Answer**`)."""
     for match in reversed(list(_BOLD.finditer(text))):
         content = match.group(1).strip()
         if content.endswith((":", "：", ".")) or text.startswith((":", "："), match.end()):
             continue
-        if len(content.split()) > 3 and not _answer_like(content):
+        if not _answer_like(content) and (len(content.split()) > 3 or _own_line(text, match)):
             continue
         return content or None
     return None

@@ -1,0 +1,270 @@
+"""Specification of the math grader, rule by rule: for each rule, answers it must accept
+and near answers it must reject (docs/GRADING.md). Cases written for this project."""
+
+from __future__ import annotations
+
+import pytest
+
+from lm_eval_passk.grading import grade
+from lm_eval_passk.grading.config import DEFAULT, PAPER, STRICT
+from lm_eval_passk.grading.extract import extract_answer
+
+
+def boxed(answer: str) -> str:
+    return f"Working omitted. Hence the result is $\\boxed{{{answer}}}$."
+
+
+def correct(answer: str, gold: str, grader: str = "default") -> bool:
+    return grade("math500", boxed(answer), gold, grader=grader).correct
+
+
+# --- LaTeX shorthand: TeX reads one token per argument ------------------------------------
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [
+        ("11\\sqrt{2}", "11\\sqrt2"),
+        ("\\frac{9}{19}", "\\frac9{19}"),
+        ("9/19", "\\frac9{19}"),
+        ("\\frac{270}{7}", "\\frac{270}7\\text{ degrees}"),
+        ("\\frac{9\\pi}{4}", "\\frac94\\pi"),
+        ("\\frac{3i}{4}", "\\frac34i"),
+        ("\\frac{\\pi}{6}", "\\frac\\pi6"),
+        ("\\sqrt[3]{5}", "\\sqrt[3]5"),
+        ("\\frac{\\sqrt{3}}{2}", "\\frac{\\sqrt3}2"),
+        ("\\binom{7}{3}", "\\binom73"),
+    ],
+)
+def test_shorthand_reads_as_tex_does(answer: str, gold: str) -> None:
+    assert correct(answer, gold)
+    assert correct(gold, answer)  # the response may be the one in shorthand
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [
+        ("\\frac{9}{14}", "\\frac9{19}"),
+        ("\\frac{94}{1}", "\\frac94"),  # \frac94 is 9/4, not 94
+        ("\\sqrt{32}", "\\sqrt32"),  # \sqrt32 is 2\sqrt3
+        ("12\\sqrt{2}", "11\\sqrt2"),
+    ],
+)
+def test_shorthand_is_not_read_loosely(answer: str, gold: str) -> None:
+    assert not correct(answer, gold)
+
+
+# --- numbers: integers exact, everything else within 1e-9 ----------------------------------
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        ("3986730", "3986729", False),  # large integers off by one
+        ("3986729", "3986729.0", True),
+        ("1000000001", "1000000000", False),
+        ("-7", "7", False),
+        ("3.14159", "\\pi", False),  # a rounded constant is not the constant
+        ("3.141592653589793", "\\pi", True),  # a double's printing of it is
+        ("0.30000000000000004", "0.3", True),
+        ("0.3333333", "\\frac{1}{3}", False),
+        ("1.4142135623730951", "\\sqrt{2}", True),
+        ("2.000001", "2", False),
+    ],
+)
+def test_numeric_tolerance(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected
+
+
+def test_the_paper_mode_keeps_its_documented_tolerance() -> None:
+    assert correct("3986730", "3986729", grader="paper")  # within 1e-4, by the paper's rules
+    assert correct("3.14159", "\\pi", grader="paper")
+
+
+# --- thousands separators and lists ----------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        ("32,349", "32349", True),
+        ("32{,}349", "32349", True),
+        ("32,\\!349", "32349", True),
+        ("32, 349", "32349", False),  # a list of two numbers
+        ("1,000,000", "10^6", True),
+        ("1,00", "100", False),  # not groups of three
+    ],
+)
+def test_thousands_separators(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected
+
+
+# --- undefined values are never equal ----------------------------------------------------------
+
+@pytest.mark.parametrize(("answer", "gold"), [("1:00", "12:00"), ("\\frac{1}{0}", "\\frac{2}{0}"), ("0/0", "5")])
+def test_undefined_values_are_not_equal(answer: str, gold: str) -> None:
+    assert not correct(answer, gold)
+
+
+def test_a_time_equals_itself() -> None:
+    assert correct("4:30", "4:30")
+
+
+# --- labels on the left of `=` ----------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [
+        ("(p,q)=(3,2)", "(3,2)"),
+        ("f(x)=2x+1", "2x+1"),
+        ("|AB| = 5", "5"),
+        ("m\\angle ABC = 40^\\circ", "40"),
+        ("a_{10} = 512", "512"),
+        ("\\theta = \\frac{\\pi}{3}", "\\frac{\\pi}{3}"),
+        ("V_1 : V_2 = 11:21", "11:21"),
+        ("\\frac{BP}{PC} = \\frac{2}{3}", "\\frac23"),
+        ("x = 5+5+1 = 11", "11"),  # a chain: the final value
+        ("x = \\frac{1}{3} \\approx 0.33", "\\frac{1}{3}"),  # the exact side, not the rounding
+        ("y = 2x + 3", "2x - y + 3 = 0"),  # an equation compared as an equation
+        ("x + y - z + 2 = 0", "2x + 2y - 2z + 4 = 0"),
+    ],
+)
+def test_labels_and_chains(answer: str, gold: str) -> None:
+    assert correct(answer, gold)
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [
+        ("f(x) = 2x + 2", "2x+1"),
+        ("2x = 10", "10x"),
+        ("x + y = 5", "x + y = 6"),
+        ("y = 2x + 3", "2x + y + 3 = 0"),
+        ("x = \\frac{1}{3} \\approx 0.33", "0.33"),
+        ("x^2 + y^2 = 1", "1"),  # an equation, not a label
+    ],
+)
+def test_labels_do_not_hide_a_wrong_value(answer: str, gold: str) -> None:
+    assert not correct(answer, gold)
+
+
+# --- relations and intervals: sets of reals ------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [
+        ("5 \\geq x", "x \\leq 5"),
+        ("x \\le 5", "(-\\infty, 5]"),
+        ("-2 \\le x \\le 7", "x \\in [-2,7]"),
+        ("2x \\le 10", "x \\le 5"),
+        ("x < 2 \\text{ or } x > 3", "(-\\infty,2) \\cup (3,\\infty)"),
+        ("x > 1 \\text{ and } x < 3", "(1,3)"),
+        ("x >= 5", "x \\geq 5"),
+    ],
+)
+def test_relations_equal_as_sets(answer: str, gold: str) -> None:
+    assert correct(answer, gold)
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold"),
+    [
+        ("x < 5", "x \\leq 5"),
+        ("x \\ge 5", "x \\leq 5"),
+        ("-2 < x \\le 7", "[-2,7]"),
+        ("x < 2 \\text{ and } x > 3", "(-\\infty,2) \\cup (3,\\infty)"),
+        ("x \\le 5", "5"),
+    ],
+)
+def test_relations_differ_as_sets(answer: str, gold: str) -> None:
+    assert not correct(answer, gold)
+
+
+# --- lists: joined by words, several boxes, ±, braces -------------------------------------------
+
+@pytest.mark.parametrize(
+    ("response", "gold", "expected"),
+    [
+        (boxed("1 \\text{ and } 2"), "1, 2", True),
+        (boxed("1, 2, and 3"), "3, 2, 1", True),
+        (boxed("x = 1 \\text{ or } x = 2"), "1, 2", True),
+        ("So $x = \\boxed{1}$ or $x = \\boxed{2}$.", "1, 2", True),
+        ("The solutions are \\boxed{1}, \\boxed{2}.", "1, 2", True),
+        ("The solutions are \\boxed{1}, \\boxed{2}.", "2", False),  # two answers for one
+        ("First \\boxed{1}, then after more work \\boxed{2}.", "2", True),  # not a list
+        (boxed("1 \\pm \\sqrt{5}"), "1 + \\sqrt5, 1 - \\sqrt5", True),
+        (boxed("1 + \\sqrt{5}"), "1 \\pm \\sqrt5", False),
+        (boxed("\\{1, 2, 3\\}"), "{1,2,3}", True),
+        (boxed("1 \\text{ and } 4"), "1, 2", False),
+    ],
+)
+def test_lists(response: str, gold: str, expected: bool) -> None:
+    assert grade("math500", response, gold).correct is expected
+
+
+# --- units, percent, text wrappers ------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        ("28 percent", "28", True),
+        ("28 \\text{ percent}", "28\\%", True),
+        ("28\\%", "28", True),
+        ("5\\textnormal{ miles}", "5", True),
+        ("17 \\text{ apples}", "17", True),
+        ("\\textrm{Evelyn}", "\\text{Evelyn}", True),
+        ("29 percent", "28", False),
+        ("5\\textnormal{ miles}", "6", False),
+        ("\\text{Navin}", "\\text{Evelyn}", False),
+    ],
+)
+def test_units_and_text(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected
+
+
+# --- extraction: which text is the answer ------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("response", "expected"),
+    [
+        ("Final Answer: The largest $n$ is 34.", "34"),
+        ("Final Answer: The final answer is $12$. I hope it is correct.", "12"),
+        ("The answer is: Haley has 99 marbles.", "99"),
+        ("We get \\boxed{255} first. Then, fixing an error, the final answer is $10,455$.", "10,455"),
+        ("So the answer is \\boxed{7}. The answer is correct because 7 works.", "7"),
+        ("Thus the answer is:\n\\[\n6\n\\]", "6"),
+        ("**Conclusion**: Haley has 99 marbles.", "99"),
+        ("**Step 1: add.** 3 + 4 = 7\n\n**Calculate the total**\n\nThe total is 7.", "7"),
+        ("We conclude **42** is the answer", "42"),
+    ],
+)
+def test_extraction(response: str, expected: str) -> None:
+    assert extract_answer("math500", response, DEFAULT) == expected
+
+
+# --- no box: the last math of a finished response (default) or nothing (strict) --------------------
+
+@pytest.mark.parametrize(
+    ("response", "default", "strict"),
+    [
+        ("Adding the terms gives \\(\\frac{1}{9}\\).", "\\frac{1}{9}", None),
+        ("Therefore $x \\geq 5$ is the solution.", "x \\geq 5", None),
+        ("So the total is $12 + 5 = 17$.", "12 + 5 = 17", None),
+        ("We found $x = 3$ and the count is 12.", "12", None),
+        ("The probability is 2/3. <|im_start|>user", "2/3", None),
+        ("It costs 1,000.99 m²", "1000.99", None),
+        ("First we find $x = 3$, then we", None, None),  # cut off mid-sentence: no answer
+        ("We start with \\boxed{\\frac{1}{2", None, None),  # a box cut off: no answer
+    ],
+)
+def test_the_no_box_fallback(response: str, default: str | None, strict: str | None) -> None:
+    assert extract_answer("math500", response, DEFAULT) == default
+    assert extract_answer("math500", response, STRICT) == strict
+
+
+def test_a_worked_solution_as_gold_is_read_for_its_box() -> None:
+    gold = "Since $25 < 30 < 36$, we get $\\boxed{13}$."
+    assert grade("math500", boxed("13"), gold).correct
+    assert not grade("math500", boxed("25"), gold).correct
+
+
+def test_paper_mode_parses_shorthand_too() -> None:
+    assert correct("\\frac{9}{19}", "\\frac9{19}", grader="paper")
+    assert extract_answer("math500", "no box, the count is 4 more", PAPER) == "4"
