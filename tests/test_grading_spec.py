@@ -124,6 +124,7 @@ def test_a_time_equals_itself() -> None:
         ("x = \\frac{1}{3} \\approx 0.33", "\\frac{1}{3}"),  # the exact side, not the rounding
         ("y = 2x + 3", "2x - y + 3 = 0"),  # an equation compared as an equation
         ("x + y - z + 2 = 0", "2x + 2y - 2z + 4 = 0"),
+        ("12 + 5 = 17", "17"),  # a computation ending in its value
     ],
 )
 def test_labels_and_chains(answer: str, gold: str) -> None:
@@ -138,7 +139,8 @@ def test_labels_and_chains(answer: str, gold: str) -> None:
         ("x + y = 5", "x + y = 6"),
         ("y = 2x + 3", "2x + y + 3 = 0"),
         ("x = \\frac{1}{3} \\approx 0.33", "0.33"),
-        ("x^2 + y^2 = 1", "1"),  # an equation, not a label
+        ("x + y = 5", "6"),  # the value of an equation is its right side
+        ("x^2 + y^2 = 1", "x^2 + y^2 = 4"),
     ],
 )
 def test_labels_do_not_hide_a_wrong_value(answer: str, gold: str) -> None:

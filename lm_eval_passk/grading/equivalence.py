@@ -216,11 +216,22 @@ def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool
     return None
 
 
+def normalized_pair(answer: str, gold: str) -> tuple[str, str]:
+    """Both normalised; an answer `A = B` against a gold that is no equation is its value
+    B ("the total is $12 + 5 = 17$" answers 17)."""
+    normal_answer, normal_gold = normalize(answer), normalize(gold)
+    sides = split_top_level(normal_answer, "=")
+    single = len(split_top_level(normal_answer, ",")) == 1  # not the list `1, x = 2`
+    if single and len(sides) == 2 and sides[1] and len(split_top_level(normal_gold, "=")) == 1:
+        normal_answer = sides[1]
+    return normal_answer, normal_gold
+
+
 def quick_equal(answer: str, gold: str, config: MathGraderConfig) -> bool | None:
     """The cheap part of `equal`: True/False when decided without sympy, else None."""
     if len(answer) > MAX_ANSWER_CHARS:
         return answer.strip() == gold.strip()
-    normal_answer, normal_gold = normalize(answer), normalize(gold)
+    normal_answer, normal_gold = normalized_pair(answer, gold)
     if normal_answer == normal_gold:
         return True
     if not normal_answer:
@@ -371,7 +382,7 @@ def equal(answer: str, gold: str, config: MathGraderConfig) -> bool:
     quick = quick_equal(answer, gold, config)
     if quick is not None:
         return quick
-    normal_answer, normal_gold = normalize(answer), normalize(gold)
+    normal_answer, normal_gold = normalized_pair(answer, gold)
     if RELATION.search(normal_answer) or RELATION.search(normal_gold):
         return real_sets_equal(normal_answer, normal_gold)
     result = structures_equal(

@@ -36,7 +36,7 @@ _FALLBACK_NUMBER = re.compile(
 # of tokens) concluded nothing, and its last number is a guess (docs/GRADING.md, "No box").
 _CONCLUDED = re.compile(
     r"(?:[.!?。)\]}$]|\d|\\[\])]"
-    rf"|\d\s*(?:[%€£¥°²³]|[\u3040-\u30ff\u4e00-\u9fff]{{1,3}}|(?:{UNIT_WORD})[²³]?))\s*$"
+    rf"|[\d$]\s*(?:[%€£¥°²³]|[\u3040-\u30ff\u4e00-\u9fff]{{1,3}}|(?:{UNIT_WORD})[²³]?))\s*$"
 )
 # Chat markup a base model writes after its answer (`<|im_start|>user`): not part of it.
 _TRAILING_MARKUP = re.compile(r"(?:\s*(?:<\|[a-z_]+\|>|</s>)\s*(?:user|assistant|system)?)+\s*$")
