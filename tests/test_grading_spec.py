@@ -270,3 +270,32 @@ def test_a_worked_solution_as_gold_is_read_for_its_box() -> None:
 def test_paper_mode_parses_shorthand_too() -> None:
     assert correct("\\frac{9}{19}", "\\frac9{19}", grader="paper")
     assert extract_answer("math500", "no box, the count is 4 more", PAPER) == "4"
+
+
+# --- what the LaTeX parser would misread ------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        ("0.\\overline{3}", "\\frac{1}{3}", True),  # a repeating decimal is exact
+        ("1.2\\overline{45}", "\\frac{137}{110}", True),
+        ("0.\\overline{3}", "0.33", False),
+        ("5(4)", "20", True),  # latex2sympy alone reads 5(4) as 9
+        ("5(4)", "9", False),
+        # A bare \gamma / \Gamma is a variable under every antlr runtime (4.13.2's parser
+        # alone reads Euler's constant; 4.11's cannot parse it at all).
+        ("\\gamma^2", "\\gamma \\cdot \\gamma", True),
+        ("\\frac{\\Gamma}{2}", "0.5\\Gamma", True),
+        ("\\gamma + 1", "1", False),
+        ("\\Gamma", "\\gamma", False),
+        ("\\gamma", "0.5772156649", False),
+        ("\\Gamma(5)", "24", True),  # with an argument: the Gamma function
+    ],
+)
+def test_parser_misreadings_are_avoided(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected
+
+
+def test_an_exponent_before_a_parenthesis_is_no_product() -> None:
+    assert correct("\\sec^2(y)", "\\tan^2(y)+1")
+    assert correct("2^3(1+1)", "16")

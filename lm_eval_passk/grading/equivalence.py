@@ -246,6 +246,15 @@ def quick_equal(answer: str, gold: str, config: MathGraderConfig) -> bool | None
     )
 
 
+# A bare `\gamma` or `\Gamma` is a syntax error for the parsers latex2sympy2_extended ships
+# for antlr 4.9.3 and 4.11, and Euler's constant for 4.13.2 (docs/GRADING.md, "LaTeX parser
+# versions"); `\gamma + 1` even reads as Gamma(+1). Parsed as a stand-in symbol, then
+# renamed, they are the variables γ and Γ under every runtime. `\Gamma(5)` stays a function.
+_GREEK_STAND_INS = {"gamma": "\\xi_{90901}", "Gamma": "\\xi_{90902}"}
+# A number (not an exponent or subscript: `\sec^2(y)`) right before a parenthesis.
+_NUMBER_BEFORE_PARENTHESIS = re.compile(r"(?<![\w^_.])(\d+(?:\.\d+)?)\s*\(")
+
+
 class ParseError(ValueError):
     """An answer latex2sympy2_extended cannot read."""
 
@@ -257,10 +266,20 @@ def to_sympy(text: str) -> Any:
 
     if len(text) > MAX_SYMBOLIC_CHARS:
         raise ParseError(f"answer longer than {MAX_SYMBOLIC_CHARS} characters")
+    text = _NUMBER_BEFORE_PARENTHESIS.sub(r"\1\\cdot(", text)  # the parser reads 5(4) as 9
+    for name, placeholder in _GREEK_STAND_INS.items():
+        text = re.sub(rf"\\{name}(?![a-zA-Z])(?!\s*\()", lambda _: placeholder, text)
     try:
-        return latex2sympy(text)
+        expression = latex2sympy(text)
     except Exception as error:  # the parser raises many types; all mean "unreadable"
         raise ParseError(f"{type(error).__name__}: {error}") from None
+    if any(placeholder in text for placeholder in _GREEK_STAND_INS.values()):
+        import sympy
+
+        expression = expression.subs(
+            {sympy.Symbol(p[1:]): sympy.Symbol(name) for name, p in _GREEK_STAND_INS.items()}
+        )
+    return expression
 
 
 def _as_difference(expression: Any) -> Any:
@@ -327,7 +346,8 @@ def _differ_somewhere(answer: Any, gold: Any) -> bool:
             continue
         if not all(v.is_number and v.is_finite for v in (left, right)):
             continue
-        if abs(left - right) > 1e-20 * max(1, abs(left), abs(right)):
+        # Decimals in an answer carry double precision (about 1e-16): allow for that.
+        if abs(left - right) > 1e-12 * max(1, abs(left), abs(right)):
             return True
     return False
 

@@ -32,8 +32,10 @@ _TRAILING_UNITS = re.compile(
 _TRAILING_CJK_UNIT = re.compile(r"^(?P<value>.*\d)\s*[\u3040-\u30ff\u4e00-\u9fff]{1,3}$")
 _TEXT_COMMANDS = re.compile(
     r"\\(?:text|textbf|textit|textnormal|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt"
-    r"|mbox|hbox|operatorname)\s*\{([^{}]*)\}"
+    r"|mbox|hbox|operatorname)\s*\{((?:[^{}]|\{[^{}]*\})*)\}"
 )
+# A repeating decimal, `0.\overline{3}` or `1.2\overline{45}`: an exact fraction.
+_REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\overline\{(\d+)\}")
 # What may stand left of `=` as a mere label of the answer: a name (`x`, `AB`, `a_n`,
 # `\theta'`), a function of names or numbers (`f(x)`, `P(2)`, `f^{-1}(3)`), an angle
 # (`\angle ABC`, `m\angle A`), a length (`|AB|`, `\overline{AB}`) or a tuple of names
@@ -102,6 +104,7 @@ def normalize(answer: str, strip_labels: bool = True) -> str:
     text = _THOUSANDS_SPACE.sub(",", text)  # MATH writes 10,\!080: a separator, not a list
     text = _SPACING.sub(" ", text)
     text = expand_shorthand(text)
+    text = _REPEATING.sub(_repeating_as_fraction, text)
     text = _DEGREES.sub("", text)
     text = text.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "")
     text = text.replace("{,}", ",").replace(";", ",")
@@ -124,6 +127,15 @@ def normalize(answer: str, strip_labels: bool = True) -> str:
     if _THOUSANDS.match(text):  # before spaces go: "32, 349" is a list, "32,349" a number
         text = text.replace(",", "")
     return squeeze(text)
+
+
+def _repeating_as_fraction(match: re.Match[str]) -> str:
+    whole, fixed, repeating = match.group(1) or "0", match.group(2), match.group(3)
+    shift = 10 ** len(fixed)
+    value = Fraction(int(whole)) + (
+        Fraction(int(fixed or "0")) + Fraction(int(repeating), 10 ** len(repeating) - 1)
+    ) / shift
+    return f"\\frac{{{value.numerator}}}{{{value.denominator}}}"
 
 
 def final_value(text: str) -> str:
