@@ -392,14 +392,18 @@ def _alarm(signum, frame):  # noqa: ARG001
     raise _Timeout
 
 
-def _parse(text: str) -> str:
+def _parse(text: str, as_the_grader_does: bool = False) -> str:
+    """The parse of `text` by latex2sympy, or by the grader's own `to_sympy` (normalised
+    text, with its stand-ins for what the parsers read differently)."""
     import sympy
     from latex2sympy2_extended import latex2sympy
+
+    from lm_eval_passk.grading.equivalence import to_sympy
 
     signal.signal(signal.SIGALRM, _alarm)
     signal.alarm(10)
     try:
-        return sympy.srepr(latex2sympy(text))
+        return sympy.srepr(to_sympy(text) if as_the_grader_does else latex2sympy(text))
     except _Timeout:
         return "timeout"
     except Exception as error:  # noqa: BLE001 - any error is a recorded outcome
@@ -454,7 +458,7 @@ def record(out: Path) -> None:
         result[f"other_{grader}"] = [[v.correct, v.reason] for v in verdicts]
     strings = latex_strings()
     result["latex"] = {s: _parse(s) for s in strings}
-    result["latex_normalized"] = {s: _parse(normalize(s)) for s in strings if normalize(s)}
+    result["latex_normalized"] = {s: _parse(normalize(s), True) for s in strings if normalize(s)}
     out.write_text(json.dumps(result, indent=1))
     for grader in ("default", "paper", "first_grader"):
         verdicts = result[grader]
