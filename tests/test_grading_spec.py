@@ -299,3 +299,19 @@ def test_parser_misreadings_are_avoided(answer: str, gold: str, expected: bool) 
 def test_an_exponent_before_a_parenthesis_is_no_product() -> None:
     assert correct("\\sec^2(y)", "\\tan^2(y)+1")
     assert correct("2^3(1+1)", "16")
+
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        ("4210_5", "4210_{5}", True),  # a number in the base the question asked for
+        ("4210", "4210_{5}", True),
+        ("555", "4210_{5}", False),  # its value in base ten is not what was asked
+        ("4210_6", "4210_{5}", False),
+        ("\\text{evelyn}", "\\text{Evelyn}", True),  # answers in words
+        ("\\text{east}", "\\text{west}", False),
+        ("x+1", "\\text{Evelyn}", False),
+    ],
+)
+def test_bases_and_words(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected

@@ -199,6 +199,11 @@ def numbers_equal(answer: Fraction, gold: Fraction, config: MathGraderConfig) ->
 # A lone Latin letter outside any LaTeX command: a free variable, as in "x+1". Not e or
 # i, which the LaTeX parser reads as Euler's number and the imaginary unit.
 _FREE_LETTER = re.compile(r"(?<![\\a-zA-Z])[a-df-hj-zA-Z](?![a-zA-Z])")
+# A word answer (three letters or more, nothing else), and a name made only of letters.
+_WORD = re.compile(r"[A-Za-z]{3,}")
+_LETTERS_ONLY = re.compile(r"[A-Za-z]+")
+# A number written in a base: `4210_{5}`, `52_8`.
+_BASE_NUMBER = re.compile(r"(\d+)_\{?(\d+)\}?")
 # That, or a word outside any command (`Evelyn`, `even`): text, not a number.
 _LETTERS = re.compile(r"(?<![\\a-zA-Z])(?:[a-zA-Z]{2,}|[a-df-hj-zA-Z])(?![a-zA-Z])")
 
@@ -213,7 +218,26 @@ def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool
         return numbers_equal(answer_number, gold_number, config)
     if bool(_LETTERS.search(answer)) != bool(_LETTERS.search(gold)):
         return False  # an expression in x or a word is no constant: `x+1` is not `\sqrt3/3`
-    return None
+    words = [bool(_WORD.fullmatch(text)) for text in (answer, gold)]
+    if all(words):  # `Evelyn`, `east`, `odd`: answers in words
+        return answer.lower() == gold.lower()
+    if any(words) and not (_LETTERS_ONLY.fullmatch(answer) and _LETTERS_ONLY.fullmatch(gold)):
+        return False  # a word is no formula (`xy` against `abc` is left to sympy)
+    return _base_numbers_equal(answer, gold)
+
+
+def _base_numbers_equal(answer: str, gold: str) -> bool | None:
+    """`4210_{5}` answers a question that asks for base 5: equal digits, and the same base
+    when both give one (`4210` alone reads the same). None when neither is such a number."""
+    matches = [_BASE_NUMBER.fullmatch(text) for text in (answer, gold)]
+    if not any(matches):
+        return None
+    (answer_digits, answer_base), (gold_digits, gold_base) = (
+        (match.group(1), match.group(2)) if match else (text, None)
+        for match, text in zip(matches, (answer, gold))
+    )
+    same_base = answer_base is None or gold_base is None or answer_base == gold_base
+    return answer_digits == gold_digits and same_base
 
 
 def normalized_pair(answer: str, gold: str) -> tuple[str, str]:

@@ -38,6 +38,7 @@ _CONCLUDED = re.compile(
     r"(?:[.!?。)\]}$]|\d|\\[\])]"
     rf"|[\d$]\s*(?:[%€£¥°²³]|[\u3040-\u30ff\u4e00-\u9fff]{{1,3}}|(?:{UNIT_WORD})[²³]?))\s*$"
 )
+_TAIL = 200  # characters at the end of a response that can hold the patterns above or below
 # Chat markup a base model writes after its answer (`<|im_start|>user`): not part of it.
 _TRAILING_MARKUP = re.compile(r"(?:\s*(?:<\|[a-z_]+\|>|</s>)\s*(?:user|assistant|system)?)+\s*$")
 _DISPLAY_MATH = re.compile(r"\s*(?:\\\[((?:.|\n)+?)\\\]|\$\$((?:.|\n)+?)\$\$)")
@@ -241,6 +242,9 @@ def extract_answer(task: str, response: str, config: MathGraderConfig) -> str | 
     if task in config.last_number_tasks:
         return last_number(text)
     if config.last_math_fallback and _last_box_start(text, len(text)) < 0:  # no cut-off box
-        text = _TRAILING_MARKUP.sub("", text)
-        return last_math(text) if _CONCLUDED.search(text) else None
+        # Both patterns are anchored at the end; searched in the whole text, the regex
+        # engine would try every position of a long response.
+        markup = _TRAILING_MARKUP.search(text, max(0, len(text) - _TAIL))
+        text = text[: markup.start()] if markup else text
+        return last_math(text) if _CONCLUDED.search(text, max(0, len(text) - _TAIL)) else None
     return None
