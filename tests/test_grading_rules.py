@@ -172,3 +172,10 @@ def test_pathological_inputs_are_wrong_within_seconds_and_stall_nothing() -> Non
         assert not verdict.correct, name
     # Hostile items run in parallel under the 5 s timeout: the batch stays bounded.
     assert elapsed < 30
+
+
+def test_the_cli_offers_every_grader() -> None:
+    from lm_eval_passk.cli import GRADER_NAMES
+    from lm_eval_passk.grading.config import CONFIGS
+
+    assert sorted(GRADER_NAMES) == sorted(CONFIGS)
