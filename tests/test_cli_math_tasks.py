@@ -79,18 +79,31 @@ def test_reported_pass_at_k_is_the_mean_estimator_over_logged_counts(
     }
 
 
+# Boxes that end a response joined only by these are one list answer (docs/GRADING.md).
+BOX_SEPARATOR = re.compile(r"(?:[\s,;$]|\band\b|\bor\b|[a-zA-Z]\s*=)*")
+
+
 @pytest.mark.parametrize("task", ["math500_passk", "aime24_passk", "minerva_math_passk"])
-def test_verdicts_follow_the_last_boxed_answer(math_run: dict, task: str) -> None:
+def test_verdicts_follow_the_final_boxed_answer(math_run: dict, task: str) -> None:
     # Every fixture problem of these tasks has gold answer 2 ("002" for one AIME problem).
     checked = 0
     for row in math_run["samples"][task]:
         (responses,) = row["resps"]
         (verdicts,) = row["filtered_resps"]
         for response, verdict in zip(responses, verdicts):
-            boxed = re.findall(r"\\boxed\{(\d)\}", response)
-            if boxed:
-                assert json.loads(verdict)["correct"] == (boxed[-1] == "2"), response
-                checked += 1
+            boxes = list(re.finditer(r"\\boxed\{(\d)\}", response))
+            if not boxes or "\\boxed" in response[boxes[-1].end():]:
+                continue
+            final = [boxes[-1]]
+            for earlier in reversed(boxes[:-1]):
+                if not BOX_SEPARATOR.fullmatch(response, earlier.end(), final[0].start()):
+                    break
+                final.insert(0, earlier)
+            if re.search(r"answers?\s*(?:is|are|:)", response[final[0].start():], re.IGNORECASE):
+                continue  # a stated answer after the box would count instead
+            expected = {box.group(1) for box in final} == {"2"}
+            assert json.loads(verdict)["correct"] == expected, response
+            checked += 1
     assert checked > 0
 
 
