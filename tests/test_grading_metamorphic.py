@@ -21,7 +21,7 @@ from conftest import SHARED_DATA
 from lm_eval_passk.grading import grade_many
 from lm_eval_passk.grading.extract import last_boxed
 
-pytestmark = pytest.mark.skipif(
+needs_data = pytest.mark.skipif(
     not (SHARED_DATA / "math500").is_dir(), reason=f"benchmark data absent ({SHARED_DATA})"
 )
 
@@ -237,6 +237,7 @@ def _grade(cases: list[tuple[str, str, str, str]]) -> list[bool]:
     return [v.correct for v in grade_many("math500", responses, [gold for _, gold, _, _ in cases])]
 
 
+@needs_data
 def test_every_real_gold_is_correct_against_itself() -> None:
     golds = real_golds()
     assert len(golds) == 500 + 272 + 30 + 30 + 40 + 675
@@ -245,6 +246,7 @@ def test_every_real_gold_is_correct_against_itself() -> None:
     assert wrong == []
 
 
+@needs_data
 def test_every_equivalent_rewrite_of_a_real_gold_is_correct() -> None:
     cases = [(w, g, name, a) for w, g in real_golds() for name, a in rewrites(g)]
     assert len(cases) > 1500  # every gold gets at least one rewrite; most several
@@ -252,6 +254,7 @@ def test_every_equivalent_rewrite_of_a_real_gold_is_correct() -> None:
     assert wrong == []
 
 
+@needs_data
 def test_every_near_miss_of_a_real_gold_is_wrong() -> None:
     cases = [(w, g, name, a) for w, g in real_golds() for name, a in near_misses(g)]
     assert len(cases) > 3000
