@@ -6,7 +6,7 @@ import re
 from collections import deque
 
 from lm_eval_passk.grading.config import MathGraderConfig
-from lm_eval_passk.grading.normalize import UNIT_WORD
+from lm_eval_passk.grading.normalize import UNIT_WORD, closing_bracket
 
 _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _ANSWER_IS = re.compile(r"answers?\s*(?:is\b\s*:?|are\b\s*:?|:)\s*", re.IGNORECASE)
@@ -66,16 +66,8 @@ def _box_at(text: str, start: int) -> tuple[str, int] | None:
         return (token[0].rstrip(".$"), position + 1 + len(token[0])) if token else None
     if not text.startswith("{", position):
         return None
-    depth = 0
-    for index in range(position, len(text)):
-        char = text[index]
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return text[position + 1 : index], index + 1
-    return None
+    end = closing_bracket(text, position)
+    return (text[position + 1 : end], end + 1) if end >= 0 else None
 
 
 def _last_box_start(text: str, end: int) -> int:

@@ -192,7 +192,7 @@ _COMMAND_NAME = re.compile(r"\\[a-zA-Z]+")
 _MAX_SHORTHAND_CHARS = 1000
 
 
-def _closing_brace(text: str, start: int, opening: str = "{", closing: str = "}") -> int:
+def closing_bracket(text: str, start: int, opening: str = "{", closing: str = "}") -> int:
     """Index of the bracket closing the one opened at `start`, or -1."""
     depth = 0
     for index in range(start, len(text)):
@@ -214,7 +214,7 @@ def _argument(text: str, start: int) -> tuple[str, int] | None:
     if index == len(text):
         return None
     if text[index] == "{":
-        end = _closing_brace(text, index)
+        end = closing_bracket(text, index)
         return None if end < 0 else (text[index + 1 : end], end + 1)
     if text[index].isalnum():
         return text[index], index + 1
@@ -244,7 +244,7 @@ def expand_shorthand(text: str) -> str:
             while index < len(text) and text[index] == " ":
                 index += 1
             if text.startswith("[", index):
-                end = _closing_brace(text, index, "[", "]")
+                end = closing_bracket(text, index, "[", "]")
                 if end < 0:
                     return text
                 out.append(f"[{expand_shorthand(text[index + 1 : end])}]")
