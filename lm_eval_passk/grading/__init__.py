@@ -6,8 +6,9 @@ notebook, another harness, or a training loop as a verifiable reward.
     True
 
 The target is the gold answer string for the math benchmarks, a MathVista testmini record
-for "mathvista", and a code_generation_lite record for "livecodebench" (whose programs run
-in a sandbox: docs/CODE.md).
+for "mathvista", a code_generation_lite record for "livecodebench" and a HumanEval record
+(`prompt`, `test`, `entry_point`) for "humaneval" (whose programs run in a sandbox:
+docs/CODE.md).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from lm_eval_passk.grading.code import grade_code_many
+from lm_eval_passk.grading.code import grade_code_many, grade_humaneval_many
 from lm_eval_passk.grading.config import grader_config
 from lm_eval_passk.grading.math import MATH_TASKS, grade_math_many
 from lm_eval_passk.grading.verdict import Verdict
@@ -23,7 +24,7 @@ from lm_eval_passk.grading.vision import grade_vision_many
 
 __all__ = ["TASKS", "Verdict", "grade", "grade_many"]
 
-TASKS = (*MATH_TASKS, "mathvista", "livecodebench")
+TASKS = (*MATH_TASKS, "mathvista", "livecodebench", "humaneval")
 
 
 def grade(
@@ -42,8 +43,8 @@ def grade_many(
 ) -> list[Verdict]:
     """Grade many responses in one deduplicated, parallel pass; `task` is one benchmark
     name or one per response; `grader` ("default" or "paper") applies to the math
-    benchmarks (docs/GRADING.md); `require_sandbox` makes LiveCodeBench refuse to run
-    programs without bubblewrap (docs/CODE.md)."""
+    benchmarks (docs/GRADING.md); `require_sandbox` makes LiveCodeBench and HumanEval refuse
+    to run programs without bubblewrap (docs/CODE.md)."""
     tasks = [task] * len(responses) if isinstance(task, str) else list(task)
     if not len(tasks) == len(responses) == len(targets):
         raise ValueError(
@@ -58,6 +59,7 @@ def grade_many(
         "math": lambda rs, ts, names: grade_math_many(names, rs, ts, config),
         "mathvista": lambda rs, ts, names: grade_vision_many(rs, ts),
         "livecodebench": lambda rs, ts, names: grade_code_many(rs, ts, require_sandbox=require_sandbox),
+        "humaneval": lambda rs, ts, names: grade_humaneval_many(rs, ts, require_sandbox=require_sandbox),
     }
     by_family: dict[str, list[int]] = {}
     for index, name in enumerate(tasks):

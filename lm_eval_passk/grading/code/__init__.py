@@ -1,13 +1,16 @@
-"""Grade LiveCodeBench responses by running them, sandboxed, on the problem's tests.
+"""Grade LiveCodeBench responses by running them, sandboxed, on the problem's tests, and
+HumanEval-style responses by running the problem's `check` on them.
 
-    >>> from lm_eval_passk.grading.code import grade_code_many
+    >>> from lm_eval_passk.grading.code import grade_code_many, grade_humaneval_many
     >>> verdicts = grade_code_many(responses, rows)   # rows: code_generation_lite records
+    >>> verdicts = grade_humaneval_many(responses, problems)  # {prompt, test, entry_point}
 
 Modules, in the order a response meets them: `extract` (the program in a response),
 `testcases` (a row's tests, pickles loaded without globals), `grade` (deduplication and
 the engine), `run` (one program's tests, in an engine worker), `sandbox` (the only module
 that starts programs) with its inside half `_harness`, `compare` (LiveCodeBench's output
-rules). docs/CODE.md describes the sandbox and its limits.
+rules); `humaneval` (programs checked by test code, through the same engine and sandbox).
+docs/CODE.md describes the sandbox and its limits.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from lm_eval_passk.grading.code.compare import (
 )
 from lm_eval_passk.grading.code.extract import extract_code
 from lm_eval_passk.grading.code.grade import code_engine, grade_code, grade_code_many
+from lm_eval_passk.grading.code.humaneval import grade_humaneval, grade_humaneval_many
 from lm_eval_passk.grading.code.sandbox import (
     Completed,
     Limits,
@@ -41,6 +45,8 @@ __all__ = [
     "functional_output_matches",
     "grade_code",
     "grade_code_many",
+    "grade_humaneval",
+    "grade_humaneval_many",
     "isolation",
     "run_sandboxed",
     "stdin_output_matches",

