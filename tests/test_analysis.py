@@ -229,3 +229,23 @@ def test_demo_writes_runs_and_compares_them(tmp_path: Path) -> None:
     assert comparison["crossover_k"] is not None
     assert comparison["delta_se"]["k"] == 256
     assert len(list((tmp_path / "demo" / "runs").rglob("samples_*.jsonl"))) == 2
+
+
+def test_lm_evals_own_humaneval_samples_are_graded_in_the_sandbox(tmp_path: Path, capsys) -> None:
+    """lm-eval's `humaneval` rows log the problem record as the doc and completions as
+    responses: `report` runs them against the record's tests."""
+    doc = {
+        "task_id": "toy/0",
+        "prompt": "def add(a, b):\n    \"\"\"Sum of a and b.\"\"\"\n",
+        "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n",
+        "entry_point": "add",
+    }
+    folder = tmp_path / "other" / "model"
+    folder.mkdir(parents=True)
+    row = {"doc_id": 0, "doc": doc, "target": doc["test"],
+           "resps": [["    return a + b\n", "    return a - b\n", "    return None\n", "    return b + a\n"]]}
+    (folder / f"samples_humaneval_{DATE}.jsonl").write_text(json.dumps(row) + "\n")
+    out = run_cli("report", str(tmp_path / "other"), "--format", "json", capsys=capsys)[1]
+    summary = next(iter(json.loads(out)["tasks"]["humaneval"].values()))
+    assert summary["n"] == 4
+    assert summary["pass_at_k"]["1"] == pytest.approx(0.5)
