@@ -9,10 +9,13 @@ rather than an interpreter start; the program's code runs only in those children
 
 Protocol. In, on stdin: length-prefixed messages (`<n>\\n` then n bytes); the first is
 the program as JSON {"kind", "source", "func_name"}, each later one a test's input (stdin
-programs) or its JSON argument list (functional programs). Out, on stdout: a ready line,
-then per test the program's output followed by a trailer line that starts with the
-record separator and the nonce from the config, carrying the exit status as JSON. The
-parent compares outputs; expected outputs are never sent here.
+programs) or its JSON argument list (functional programs). Out, on stdout, only frames
+written by this process: `<tag><n>\\n` then n bytes, tag `R` (ready, JSON), `O` (a piece of
+the test's output) or `T` (the test's end: exit status and time, JSON). A test's program
+never holds this stdout: its output goes to a pipe of its own, which the harness reads and
+frames, so nothing a program prints can pass for a frame, a later test's output or a time.
+The harness is not dumpable, so a program cannot reach its descriptors or memory through
+/proc or ptrace. The parent compares outputs; expected outputs are never sent here.
 """
 
 import atexit
@@ -21,6 +24,7 @@ import gc
 import json
 import os
 import resource
+import select
 import signal
 import sys
 import tempfile
@@ -29,6 +33,7 @@ import traceback
 import types
 
 PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 CLONE_NEWNS = 0x00020000
@@ -129,6 +134,9 @@ def _setup(config):
     _prctl(PR_SET_NO_NEW_PRIVS, 1)  # no setuid binary can raise a program's privileges
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # setuid cleared the one set before
     _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a program become ours, to be killed
+    # Not dumpable: a program (same uid) cannot open /proc/<harness>/fd/1 (this process's
+    # output channel), read its memory or ptrace it.
+    _prctl(PR_SET_DUMPABLE, 0)
     return info
 
 
@@ -136,6 +144,43 @@ def _write_all(descriptor, data):
     view = memoryview(data)
     while view:
         view = view[os.write(descriptor, view) :]
+
+
+def _frame(tag, data):
+    """One frame to the parent, on the channel only this process writes."""
+    _write_all(1, b"%s%d\n" % (tag, len(data)))
+    _write_all(1, data)
+
+
+def _relay(reader, pid, started):
+    """Frame what the test's program writes to its output pipe until the pipe ends or the
+    program's process exits (a leftover child may hold the pipe open). Returns the wait
+    status, the resource usage and the seconds from fork to exit, timed here."""
+    while True:
+        ready, _, _ = select.select([reader], [], [], 0.02)
+        if ready:
+            chunk = os.read(reader, 1 << 20)
+            if chunk:
+                _frame(b"O", chunk)
+                continue
+            _, status, usage = os.wait4(pid, 0)  # every writer is gone
+            return status, usage, time.monotonic() - started
+        done, status, usage = os.wait4(pid, os.WNOHANG)
+        if done:
+            return status, usage, time.monotonic() - started
+
+
+def _drain(reader):
+    """Frame what is left in the pipe once every process of the test has been killed."""
+    os.set_blocking(reader, False)
+    while True:
+        try:
+            chunk = os.read(reader, 1 << 20)
+        except BlockingIOError:  # a writer survived the cleanup: what it held is dropped
+            return
+        if not chunk:
+            return
+        _frame(b"O", chunk)
 
 
 def _read_message(control):
@@ -189,21 +234,26 @@ def _reap_descendants(kill_all):
             return
 
 
-def _run_child(control, test_stdin, program, code, arguments, config):
-    """In the forked child: wire up stdin and stdout, run the program, exit. Never returns."""
+def _run_child(control, test_stdin, output, program, code, arguments, config):
+    """In the forked child: wire up stdin and stdout, run the program, exit. Never returns.
+    The harness's own stdout (fd 1) is replaced before any of the program's code runs."""
     control.close()
     os.dup2(test_stdin, 0)
     os.close(test_stdin)
+    _prctl(PR_SET_DUMPABLE, 1)  # its own /proc/self/fd again (subprocess reads it)
     # SIGXCPU (which ends the program) at the soft limit, SIGKILL a second later.
     resource.setrlimit(resource.RLIMIT_CPU, (config["cpu_seconds"], config["cpu_seconds"] + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     functional = program["kind"] == "functional"
     if functional:  # the method's return value is the answer; its prints are discarded
-        result_out = os.dup(1)
+        result_out = output
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)
         os.close(devnull)
+    else:
+        os.dup2(output, 1)
+        os.close(output)
     module = types.ModuleType("solution" if functional else "__main__")
     module.__file__ = "solution.py"
     namespace = module.__dict__
@@ -259,9 +309,8 @@ def main():
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
-    mark = b"\x1e" + config["nonce"].encode()
     info = _setup(config)
-    _write_all(1, mark + b" ready " + json.dumps(info).encode() + b"\n")
+    _frame(b"R", json.dumps(info).encode())
     message = _read_message(control)
     if message is None:
         return
@@ -281,23 +330,27 @@ def main():
             _write_all(test_stdin, payload)
             os.lseek(test_stdin, 0, os.SEEK_SET)
         payload = None  # a large input is in the memfd now, not in every child's memory
+        reader, writer = os.pipe()
         started = time.monotonic()
         pid = os.fork()
         if pid == 0:
             try:
-                _run_child(control, test_stdin, program, code, arguments, config)
+                os.close(reader)
+                _run_child(control, test_stdin, writer, program, code, arguments, config)
             finally:  # never back into this loop, whatever the program did to the child
                 os._exit(1)
         os.close(test_stdin)
-        _, status, usage = os.wait4(pid, 0)
-        seconds = time.monotonic() - started
+        os.close(writer)
+        status, usage, seconds = _relay(reader, pid, started)
         _reap_descendants(config["kill_all"])
+        _drain(reader)
+        os.close(reader)
         trailer = {
             "exit": os.waitstatus_to_exitcode(status),
             "seconds": round(seconds, 4),
             "max_rss_kb": usage.ru_maxrss,
         }
-        _write_all(1, b"\n" + mark + b" " + json.dumps(trailer).encode() + b"\n")
+        _frame(b"T", json.dumps(trailer).encode())
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ import json
 import logging
 import os
 import pwd
-import secrets
 import selectors
 import shutil
 import signal
@@ -52,6 +51,8 @@ SLOT_COUNT = 64
 STARTUP_SECONDS = 30.0  # interpreter start and imports, under whatever load the host has
 GRACE_SECONDS = 0.5  # the harness times each test itself; this covers fork and transfer
 STDERR_TAIL_BYTES = 4096
+MAX_FRAME_HEADER = 24  # a tag, a decimal length and a newline
+MAX_FRAME_BYTES = 1 << 20  # the harness frames at most one pipe read (1 MiB) at a time
 HARNESS_SOURCE = (Path(__file__).with_name("_harness.py")).read_text(encoding="utf-8")
 # Directories no program may read: home directories (keys, tokens, caches with the
 # benchmark's own answers), /run (sockets of system services) and the temporary directory
@@ -213,17 +214,15 @@ class _Box:
     def __init__(self, how: Isolation, program: dict, limits: Limits) -> None:
         self.limits = limits
         self.bwrap = how.bwrap is not None
-        self.nonce = secrets.token_hex(16)
-        self.mark = b"\x1e" + self.nonce.encode()
         self.slot = _Slot() if how.root else None
         self.workdir_on_host: str | None = None
         self.alive = True
-        self.out = bytearray()
+        self.raw = bytearray()  # frames from the harness not yet taken apart
+        self.out = bytearray()  # the current test's output
         self.err = bytearray()
         self.pending: deque[memoryview] = deque()  # bytes not yet written to the harness
         uid = self.slot.uid if self.slot else None
         config = {
-            "nonce": self.nonce,
             "uid": uid,
             "isolate": how.bwrap is None and how.root,
             "chdir_done": how.bwrap is not None,
@@ -267,43 +266,50 @@ class _Box:
         self.selector.register(self.process.stdout, selectors.EVENT_READ)
         self.selector.register(self.process.stderr, selectors.EVENT_READ)
         self._send(json.dumps(program).encode())
-        ready = self._pump(time.monotonic() + STARTUP_SECONDS, 1 << 20, self.mark + b" ready ")
-        if ready != "found":
+        ready = self._pump(time.monotonic() + STARTUP_SECONDS, b"R")
+        if not isinstance(ready, bytes):
             detail = self.err.decode(errors="replace").strip()[-500:]
             raise SandboxError(f"the sandbox did not start ({ready}): {detail}")
-        line, _, rest = bytes(self.out).partition(b"\n")
-        info = json.loads(line.split(b" ready ", 1)[1])
+        info = json.loads(ready)
         self.workdir_on_host = info.get("workdir_on_host")
-        self.out = bytearray(rest)
 
     def run(self, payload: bytes) -> Completed:
-        """Send one test's input; wait for its trailer, its time limit or the output cap."""
+        """Send one test's input; wait for its end frame, its time limit or the output cap.
+        Its time is the harness's (fork to exit), bounded by the wait here; nothing the
+        program prints can end a test or set its time (it never holds the channel)."""
         self.err.clear()
+        self.out.clear()
         self._send(payload)
         started = time.monotonic()
-        state = self._pump(
-            started + self.limits.seconds + GRACE_SECONDS, self.limits.output_bytes, self.mark
-        )
+        state = self._pump(started + self.limits.seconds + GRACE_SECONDS, b"T")
         elapsed = time.monotonic() - started
         stderr = bytes(self.err[-STDERR_TAIL_BYTES:])
-        if state != "found":
+        stdout = bytes(self.out[: self.limits.output_bytes])
+        self.out.clear()
+        trailer = None
+        if isinstance(state, bytes):
+            try:
+                trailer = json.loads(state)
+                exit_code, seconds = trailer["exit"], trailer["seconds"]
+                if not isinstance(exit_code, int) or not isinstance(seconds, (int, float)):
+                    raise TypeError(trailer)
+            except (ValueError, KeyError, TypeError):
+                trailer, state = None, "malformed"
+        if trailer is None:
             self._kill()
-            stdout = bytes(self.out[: self.limits.output_bytes])
             if state == "eof":  # the harness died: the program killed it, or crashed it
                 return Completed(
                     stdout, _died_code(self.process.returncode), seconds=elapsed, stderr=stderr
                 )
+            if state == "malformed":  # never a pass, never a grader error
+                stderr += b"\n[sandbox] malformed frame from the harness"
+                return Completed(stdout, None, seconds=elapsed, stderr=stderr)
             return Completed(stdout, None, state == "deadline", state == "cap", elapsed, stderr)
-        end = self.out.index(self.mark)
-        newline = self.out.index(b"\n", end)
-        trailer = json.loads(self.out[end + len(self.mark) : newline])
-        stdout = bytes(self.out[: end - 1])  # the harness put a newline before its mark
-        del self.out[: newline + 1]
         return Completed(
             stdout,
-            trailer["exit"],
-            timed_out=trailer["seconds"] > self.limits.seconds,
-            seconds=trailer["seconds"],
+            exit_code,
+            timed_out=seconds > self.limits.seconds,
+            seconds=float(seconds),
             stderr=stderr,
         )
 
@@ -312,17 +318,43 @@ class _Box:
             self.selector.register(self.process.stdin, selectors.EVENT_WRITE)  # type: ignore[arg-type]
         self.pending += [memoryview(b"%d\n" % len(data)), memoryview(data)]
 
-    def _pump(self, deadline: float, cap: int, mark: bytes) -> str:
-        """Write what is pending and read until `mark` and the end of its line are in.
-        Returns "found", "deadline", "cap" (more than `cap` bytes of output) or "eof"."""
-        searched = 0
+    def _frames(self, until: bytes) -> bytes | str | None:
+        """Take the complete frames off the raw buffer: `O` frames go to the test's output;
+        returns the body of an `until` frame, "cap" past the output cap, "malformed" for
+        anything that is not a frame, None when more bytes are needed."""
+        while self.raw:
+            tag = bytes(self.raw[:1])
+            newline = self.raw.find(b"\n", 0, MAX_FRAME_HEADER)
+            if newline < 0:
+                return "malformed" if len(self.raw) >= MAX_FRAME_HEADER else None
+            size_text = bytes(self.raw[1:newline])
+            if tag not in (b"R", b"O", b"T") or not size_text.isdigit():
+                return "malformed"
+            size = int(size_text)
+            if size > MAX_FRAME_BYTES:
+                return "malformed"
+            if len(self.raw) < newline + 1 + size:
+                return None
+            body = bytes(self.raw[newline + 1 : newline + 1 + size])
+            del self.raw[: newline + 1 + size]
+            if tag == b"O":
+                self.out += body[: self.limits.output_bytes + 1 - len(self.out)]
+                if len(self.out) > self.limits.output_bytes:
+                    return "cap"
+            elif tag == until:
+                return body
+            else:
+                return "malformed"
+        return None
+
+    def _pump(self, deadline: float, until: bytes) -> bytes | str:
+        """Write what is pending and read frames until one tagged `until` is in: returns
+        its body, or "deadline", "cap" (more than the output cap), "malformed" or "eof".
+        At most the output cap and one frame are held in memory, whatever is printed."""
         while True:
-            position = self.out.find(mark, searched)
-            if position >= 0 and self.out.find(b"\n", position) >= 0:
-                return "found"
-            searched = max(0, len(self.out) - len(mark))
-            if len(self.out) > cap + len(mark) + 256:
-                return "cap"
+            found = self._frames(until)
+            if found is not None:
+                return found
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return "deadline"
@@ -344,9 +376,10 @@ class _Box:
                 if not chunk:
                     self.selector.unregister(stream)
                     if stream is self.process.stdout:
-                        return "eof"
+                        found = self._frames(until)
+                        return "eof" if found is None else found
                 elif stream is self.process.stdout:
-                    self.out += chunk
+                    self.raw += chunk
                 else:
                     self.err += chunk
                     del self.err[:-STDERR_TAIL_BYTES]

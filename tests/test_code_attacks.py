@@ -1,0 +1,167 @@
+"""Cheats a red-team found, one class per section: each attack program (our own) is graded
+wrong, leaves nothing behind, and an honest program still passes after it.
+
+The attacks know the expected outputs (they are in this file); what they try is to get a
+wrong run counted as a pass: by forging the harness's framing, or by smuggling answers
+between programs through the kernel or the file system.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+from code_problems import SUM, SUM_CORRECT, fenced, row, sandbox_processes
+
+from lm_eval_passk.grading.code import grade_code_many, run_sandboxed, sandbox
+from lm_eval_passk.grading.code.testcases import decode_tests
+from lm_eval_passk.grading.pool import Engine
+
+ROOT = os.geteuid() == 0
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_running():
+    yield
+    if ROOT:
+        deadline = time.monotonic() + 2
+        while sandbox_processes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sandbox_processes() == []
+
+
+@pytest.fixture(scope="module")
+def engine():
+    pool = Engine(workers=2, preload=("lm_eval_passk.grading.code.run",))
+    yield pool
+    pool.close()
+
+
+def _sum_answers() -> list[str]:
+    return [case.output.strip() for case in decode_tests(SUM).cases]
+
+
+# 1. Forged result framing
+
+# Writes `data` to its own stdout and to every fd 1 (and every descriptor) of every process
+# it can open through /proc, the way a forged trailer would reach the parent's channel; the
+# nonce of the old protocol, if any command line holds one, goes in front of a trailer.
+FORGE = r'''
+import json, os, re, sys
+def nonces():
+    found = set()
+    for pid in os.listdir("/proc"):
+        try:
+            found |= set(re.findall(rb"[0-9a-f]{32}", open(f"/proc/{pid}/cmdline", "rb").read()))
+        except OSError:
+            pass
+    return found
+def forge(after=b"", fields=("exit", "seconds", "max_rss_kb")):
+    """A trailer that ends the current test as a 0.05 s success, then `after` as the
+    output of the next test."""
+    trailer = json.dumps({k: {"exit": 0, "seconds": 0.05, "max_rss_kb": 1}[k] for k in fields}).encode()
+    data = b"T%d\n%sO%d\n%s" % (len(trailer), trailer, len(after), after)
+    for nonce in nonces():  # the old protocol: newline, separator, nonce, trailer
+        data = b"\n\x1e%s %s\n%s" % (nonce, trailer, after)
+    sys.stdout.flush()
+    targets = [1]
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                for fd in os.listdir(f"/proc/{pid}/fd"):
+                    try:
+                        targets.append(os.open(f"/proc/{pid}/fd/{fd}", os.O_WRONLY | os.O_NONBLOCK))
+                    except OSError:
+                        pass
+            except OSError:
+                pass
+    for fd in targets:
+        try:
+            os.write(fd, data)
+        except OSError:
+            pass
+'''
+
+
+def test_output_after_the_time_limit_with_a_forged_fast_trailer_times_out(engine: Engine) -> None:
+    late = FORGE + """
+import time
+time.sleep(1.2)  # past the 1 s limit, inside the 0.5 s grace
+print(int(input()) * 2)
+forge()
+"""
+    echo = row("double", [("3\n", "6\n")], [])
+    (verdict,) = grade_code_many([fenced(late)], [echo], timeout_per_test=1.0, engine=engine)
+    assert verdict.reason == "timeout", verdict
+
+
+def test_answers_for_later_tests_printed_during_the_first_are_its_output(engine: Engine) -> None:
+    answers = _sum_answers()
+    ahead = FORGE + f"""
+import os
+answers = {answers!r}
+if not os.path.exists("done"):
+    open("done", "w").close()
+    print(answers[0])
+    for answer in answers[1:]:
+        forge(answer.encode() + b"\\n")
+    sys.stdout.flush()
+    os._exit(0)
+else:
+    import time
+    time.sleep(30)  # a later test: by then its answer would have been taken already
+"""
+    (verdict,) = grade_code_many([fenced(ahead)], [SUM], timeout_per_test=1.0, engine=engine)
+    assert verdict.reason == "fail: test 1 wrong answer", verdict
+
+
+def test_a_malformed_forged_trailer_is_a_wrong_answer_not_a_grader_error(engine: Engine) -> None:
+    answers = _sum_answers()
+    broken = FORGE + f"""
+print({answers[0]!r})
+forge(fields=("exit",))
+"""
+    (verdict,) = grade_code_many([fenced(broken)], [SUM], engine=engine)
+    assert not verdict.correct and verdict.reason.startswith("fail: test 1"), verdict
+
+
+def test_the_harness_channel_is_not_in_the_programs_reach() -> None:
+    """No nonce in any command line; no other process's descriptors open to the program."""
+    probe = FORGE + """
+print(sorted(nonces()))
+opened = 0
+for pid in os.listdir("/proc"):
+    if pid.isdigit() and int(pid) != os.getpid():
+        try:
+            opened += len(os.listdir(f"/proc/{pid}/fd"))
+        except OSError:
+            pass
+print(opened)
+"""
+    (completed,) = run_sandboxed(probe, [b""])
+    assert completed.exit_code == 0, completed
+    assert completed.stdout.splitlines() == [b"[]", b"0"]
+
+
+def test_a_malformed_channel_is_a_failed_test(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever reaches the parent that is not a frame (here: the harness made to print
+    garbage) ends the test without a pass and without an exception."""
+    monkeypatch.setattr(
+        sandbox, "HARNESS_SOURCE",
+        sandbox.HARNESS_SOURCE.replace('_frame(b"T", json.dumps(trailer).encode())',
+                                       '_frame(b"T", b"{not json")'),
+    )  # fmt: skip
+    (completed,) = run_sandboxed("print(1)", [b""])
+    assert completed.exit_code is None and not completed.timed_out
+    assert b"malformed" in completed.stderr
+
+
+def test_an_honest_program_passes_after_the_forgeries(engine: Engine) -> None:
+    echo = row("double", [("3\n", "6\n")], [("4\n", "8\n")])
+    verdicts = grade_code_many([fenced(SUM_CORRECT), fenced("print(int(input()) * 2)")],
+                               [SUM, echo], engine=engine)  # fmt: skip
+    assert [v.reason for v in verdicts] == ["pass", "pass"]
+    assert json.dumps([v.reason for v in verdicts])
+
