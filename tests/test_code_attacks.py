@@ -165,3 +165,110 @@ def test_an_honest_program_passes_after_the_forgeries(engine: Engine) -> None:
     assert [v.reason for v in verdicts] == ["pass", "pass"]
     assert json.dumps([v.reason for v in verdicts])
 
+
+# 2. Kernel keyrings
+
+KEYS = r'''
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_ADD_KEY, SYS_KEYCTL = {"x86_64": (248, 250), "aarch64": (217, 219)}[os.uname().machine]
+RINGS = {"@s": -3, "@u": -4, "@us": -5}
+def add(ring, description, payload):
+    return libc.syscall(SYS_ADD_KEY, b"user", description.encode(), payload, ctypes.c_size_t(len(payload)), ctypes.c_long(ring))
+def read(key):
+    buffer = ctypes.create_string_buffer(4096)
+    size = libc.syscall(SYS_KEYCTL, 11, ctypes.c_long(key), buffer, ctypes.c_size_t(4096), 0)
+    return buffer.raw[:size] if size >= 0 else None
+def search(ring, description):
+    return libc.syscall(SYS_KEYCTL, 10, ctypes.c_long(ring), b"user", description.encode(), 0)
+def persistent():
+    return libc.syscall(SYS_KEYCTL, 22, ctypes.c_long(-1), ctypes.c_long(-2))  # links it to @p
+'''
+
+
+def _slot_key_counts() -> dict[int, int]:
+    """Keys each sandbox uid owns, from /proc/key-users."""
+    counts = {}
+    with open("/proc/key-users") as listing:
+        for line in listing:
+            uid, rest = line.split(":", 1)
+            if sandbox.SLOT_UID_BASE <= int(uid) < sandbox.SLOT_UID_BASE + sandbox.SLOT_COUNT:
+                counts[int(uid)] = int(rest.split()[1].split("/")[0])
+    return counts
+
+
+keyrings = pytest.mark.skipif(
+    os.uname().machine not in ("x86_64", "aarch64") or not os.path.exists("/proc/key-users"),
+    reason="keyctl numbers known here for x86_64 and aarch64, with a kernel that has keys",
+)
+
+
+@keyrings
+def test_keys_stored_by_one_program_are_gone_for_the_next(engine: Engine) -> None:
+    answers = _sum_answers()
+    before = _slot_key_counts()
+    store = KEYS + f"""
+stored = [add(ring, "lm_eval_passk_answer", "{' '.join(answers)}".encode()) for ring in RINGS.values()]
+ring = persistent()
+if ring > 0:
+    stored.append(add(ring, "lm_eval_passk_answer", "{' '.join(answers)}".encode()))
+input()
+print(sum(map(int, input().split())))  # honest, and it stores the answers
+import sys
+print(stored, file=sys.stderr)
+"""
+    verdicts = grade_code_many([fenced(store)], [SUM], engine=engine)
+    assert verdicts[0].correct
+    steal = KEYS + """
+found = b""
+for ring in list(RINGS.values()) + [persistent()]:
+    key = search(ring, "lm_eval_passk_answer")
+    if key > 0:
+        found = read(key) or found
+n = int(input())
+answers = found.decode().split()
+index = {3: 0, 1: 1, 5: 2, 50: 3, 1000: 4, 20000: 5}[n]
+print(answers[index] if answers else "nothing")
+"""
+    for _ in range(3):  # whichever slot uid the next programs get
+        (verdict,) = grade_code_many([fenced(steal)], [SUM], engine=engine)
+        assert verdict.reason == "fail: test 1 wrong answer", verdict
+    (completed,) = run_sandboxed(steal, [b"3\n1 2 3\n"])
+    assert completed.stdout == b"nothing\n", completed
+    # nothing left: each slot uid owns at most its empty per-uid keyrings (user, user
+    # session, persistent), once the cleared keys are collected
+    def grown():
+        return {u: n for u, n in _slot_key_counts().items() if n > max(3, before.get(u, 0))}
+
+    deadline = time.monotonic() + 3
+    while grown() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert grown() == {}
+    assert grade_code_many([fenced(SUM_CORRECT)], [SUM], engine=engine)[0].correct
+
+
+@keyrings
+def test_the_graders_session_keyring_is_out_of_reach() -> None:
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    add_key, keyctl = {"x86_64": (248, 250), "aarch64": (217, 219)}[os.uname().machine]
+    # This process joins a keyring of its own for the test, then keeps a secret in it.
+    assert libc.syscall(keyctl, 1, b"lm_eval_passk-test", 0, 0, 0) > 0
+    secret = b"the expected outputs"
+    key = libc.syscall(add_key, b"user", b"lm_eval_passk_secret", secret,
+                       ctypes.c_size_t(len(secret)), ctypes.c_long(-3))  # fmt: skip
+    assert key > 0
+    try:
+        steal = KEYS + f"""
+found = [read({key})]
+for ring in RINGS.values():
+    k = search(ring, "lm_eval_passk_secret")
+    found.append(read(k) if k > 0 else None)
+print(found)
+"""
+        (completed,) = run_sandboxed(steal, [b""])
+        assert completed.exit_code == 0, completed
+        assert secret not in completed.stdout and completed.stdout.strip() == b"[None, None, None, None]"
+    finally:
+        libc.syscall(keyctl, 21, ctypes.c_long(key), 0, 0, 0)  # KEYCTL_INVALIDATE

@@ -52,6 +52,10 @@ PRELUDE = (
     + "sys.setrecursionlimit(50000)\n"
 )
 
+# Kernel keyrings: keyctl(2) by number, since libc has no wrapper (keyutils is not needed).
+SYS_KEYCTL = {"x86_64": 250, "aarch64": 219, "ppc64le": 280, "s390x": 280}.get(os.uname().machine)
+KEYCTL_JOIN_SESSION_KEYRING = 1
+
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
@@ -73,6 +77,17 @@ def _mount(source, target, fstype, flags, data):
         ),
         f"mount {target}",
     )
+
+
+def _new_session_keyring():
+    """Join a new, empty, anonymous session keyring: the program cannot reach the keyring
+    of whoever started the grader, nor one an earlier test or program left a key in."""
+    if SYS_KEYCTL is None:
+        return
+    if _libc.syscall(SYS_KEYCTL, KEYCTL_JOIN_SESSION_KEYRING, None, 0, 0, 0) < 0:
+        error = ctypes.get_errno()
+        if error != 38:  # ENOSYS: a kernel without keys has none to leak
+            raise OSError(error, f"keyctl join session keyring: {os.strerror(error)}")
 
 
 def _isolate(config):
@@ -131,6 +146,7 @@ def _setup(config):
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)  # as root this sets the real, effective and saved uid: no way back
+    _new_session_keyring()  # owned by the sandbox's uid
     _prctl(PR_SET_NO_NEW_PRIVS, 1)  # no setuid binary can raise a program's privileges
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)  # setuid cleared the one set before
     _prctl(PR_SET_CHILD_SUBREAPER, 1)  # orphans of a program become ours, to be killed
@@ -241,6 +257,7 @@ def _run_child(control, test_stdin, output, program, code, arguments, config):
     os.dup2(test_stdin, 0)
     os.close(test_stdin)
     _prctl(PR_SET_DUMPABLE, 1)  # its own /proc/self/fd again (subprocess reads it)
+    _new_session_keyring()  # nothing an earlier test stored in its session keyring
     # SIGXCPU (which ends the program) at the soft limit, SIGKILL a second later.
     resource.setrlimit(resource.RLIMIT_CPU, (config["cpu_seconds"], config["cpu_seconds"] + 1))
     resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))

@@ -20,6 +20,7 @@ when a test runs past its time or prints more than the cap.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import json
 import logging
@@ -435,9 +436,47 @@ def _died_code(returncode: int | None) -> int:
     return returncode if returncode else -signal.SIGKILL
 
 
+# Kernel keyrings (keyctl(2) by number: libc has no wrapper).
+_SYS_KEYCTL = {"x86_64": 250, "aarch64": 219, "ppc64le": 280, "s390x": 280}.get(os.uname().machine)
+_KEYCTL_JOIN_SESSION_KEYRING = 1
+_KEYCTL_CLEAR = 7
+_KEYCTL_GET_PERSISTENT = 22
+_KEY_SPEC_PROCESS_KEYRING = -2
+_KEY_SPEC_USER_KEYRING = -4
+_KEY_SPEC_USER_SESSION_KEYRING = -5
+
+
+@cache
+def _libc() -> ctypes.CDLL:
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _keyctl(*arguments: int | None) -> int:
+    """keyctl(2), or -1 where it is unknown on this architecture. Loads nothing once
+    `_libc()` has been called: a child that became a slot uid cannot read the interpreter's
+    files where they live in /root."""
+    if _SYS_KEYCTL is None:
+        return -1
+    return _libc().syscall(
+        _SYS_KEYCTL, *[None if a is None else ctypes.c_long(a) for a in arguments]
+    )
+
+
+def _clear_keyrings() -> None:
+    """Empty the calling uid's keyrings that outlive its processes: the user keyring, the
+    user session keyring and the persistent keyring (kept three days by default). Keys
+    linked only from them are then garbage-collected."""
+    _keyctl(_KEYCTL_CLEAR, _KEY_SPEC_USER_KEYRING)
+    _keyctl(_KEYCTL_CLEAR, _KEY_SPEC_USER_SESSION_KEYRING)
+    persistent = _keyctl(_KEYCTL_GET_PERSISTENT, -1, _KEY_SPEC_PROCESS_KEYRING)
+    if persistent > 0:
+        _keyctl(_KEYCTL_CLEAR, persistent)
+
+
 def _limit(limits: Limits, how: Isolation):
     """The rlimits every process in the sandbox inherits, set between fork and exec."""
     processes = limits.processes if how.root else _own_process_count() + limits.processes
+    _libc()  # loaded before the fork
 
     def apply() -> None:
         import resource
@@ -449,6 +488,9 @@ def _limit(limits: Limits, how: Isolation):
         # When the host runs out of memory, the kernel kills sandboxed programs first.
         with open("/proc/self/oom_score_adj", "w") as adjust:
             adjust.write("1000")
+        # Not the grader's session keyring: the harness makes a fresh one again once it
+        # has its uid, and each test's process one of its own.
+        _keyctl(_KEYCTL_JOIN_SESSION_KEYRING, None)
 
     return apply
 
@@ -571,6 +613,7 @@ class _Slot:
             self.uid, self.handle = uid, handle
             if os.pread(handle, 1, 0) != b"0":  # new, or its holder died holding it
                 _kill_everything_of(uid)
+                _clean_uid(uid)
             os.pwrite(handle, b"1", 0)
             return
         raise SandboxError(f"all {SLOT_COUNT} sandbox uids from {SLOT_UID_BASE} are in use")
@@ -579,6 +622,7 @@ class _Slot:
         """Let go of the uid; kill what it runs first unless the caller knows it is done."""
         if not everything_ended:
             _kill_everything_of(self.uid)
+        _clean_uid(self.uid)
         os.pwrite(self.handle, b"0", 0)
         os.close(self.handle)
 
@@ -633,6 +677,24 @@ def _processes_of(uid: int) -> list[int]:
             if b"\nState:\tZ" not in status:
                 found.append(int(entry.name))
     return found
+
+
+def _clean_uid(uid: int) -> None:
+    """Remove what a program may have left to the uid beyond its processes and its
+    sandbox: the keys in its per-uid keyrings, from a child that becomes `uid`."""
+    _libc()  # loaded here, while every file is readable
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            _clear_keyrings()
+            code = 0
+        finally:
+            os._exit(code)
+    os.waitpid(pid, 0)
 
 
 def _kill_everything_of(uid: int) -> None:
