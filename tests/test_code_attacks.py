@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
+import shutil
 import time
+from pathlib import Path
 
 import pytest
 from code_problems import SUM, SUM_CORRECT, fenced, row, sandbox_processes
@@ -30,6 +33,13 @@ def nothing_left_running():
         while sandbox_processes() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert sandbox_processes() == []
+
+
+@pytest.fixture
+def fallback(monkeypatch: pytest.MonkeyPatch):
+    """The sandbox as on a machine without bubblewrap."""
+    monkeypatch.setattr(sandbox, "_find_bwrap", lambda: None)
+    monkeypatch.setattr(sandbox, "_isolation", None)
 
 
 @pytest.fixture(scope="module")
@@ -272,3 +282,79 @@ print(found)
         assert secret not in completed.stdout and completed.stdout.strip() == b"[None, None, None, None]"
     finally:
         libc.syscall(keyctl, 21, ctypes.c_long(key), 0, 0, 0)  # KEYCTL_INVALIDATE
+
+
+# 3. Readable expected outputs
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def hub_cache(monkeypatch: pytest.MonkeyPatch):
+    """A fake Hugging Face hub cache outside every directory hidden before (not under /tmp,
+    /root or /home), holding the SUM problem's expected outputs; HF_HUB_CACHE names it."""
+    path = Path(f"/var/tmp/lm_eval_passk_hub_{secrets.token_hex(4)}")
+    (path / "datasets--livecodebench").mkdir(parents=True)
+    (path / "datasets--livecodebench" / "answers.json").write_text(json.dumps(_sum_answers()))
+    path.chmod(0o755)
+    monkeypatch.setenv("HF_HUB_CACHE", str(path))
+    sandbox._hidden_paths.cache_clear()
+    yield path
+    shutil.rmtree(path)
+    sandbox._hidden_paths.cache_clear()
+
+
+READ_ANSWERS = """
+import json, os, sys
+n = int(input())
+try:
+    answers = json.load(open({path!r}))
+    print(answers[{{3: 0, 1: 1, 5: 2, 50: 3, 1000: 4, 20000: 5}}[n]])
+except OSError as error:
+    print("unreadable", error.errno)
+"""
+
+
+@pytest.mark.parametrize("mode", ["bwrap", "fallback"])
+def test_a_hub_cache_and_the_repository_are_not_readable(
+    mode: str, request: pytest.FixtureRequest, hub_cache: Path, engine: Engine
+) -> None:
+    if mode == "fallback":
+        if not ROOT:
+            pytest.skip("the fallback hides directories only as root")
+        request.getfixturevalue("fallback")
+    elif sandbox.isolation().bwrap is None:
+        pytest.skip("bubblewrap is not installed")
+    answers = hub_cache / "datasets--livecodebench" / "answers.json"
+    program = READ_ANSWERS.format(path=str(answers))
+    (completed,) = run_sandboxed(program, [b"3\n1 2 3\n"])
+    assert completed.stdout.startswith(b"unreadable"), completed
+    probe = f"""
+import os
+for path in {[str(REPO / "pyproject.toml"), str(REPO / "tests" / "code_problems.py"), str(REPO / "tests" / "fixtures"), os.getcwd()]!r}:
+    try:
+        print(path, os.listdir(path) if os.path.isdir(path) else len(open(path).read()))
+    except OSError as error:
+        print(path, "unreadable", error.errno)
+"""
+    (completed,) = run_sandboxed(probe, [b""])
+    lines = completed.stdout.decode().splitlines()
+    assert len(lines) == 4 and all(
+        line.endswith("unreadable 2") or line.endswith(" []") for line in lines
+    ), lines
+    if mode == "bwrap":  # graded through the engine too: wrong
+        (verdict,) = grade_code_many([fenced(program)], [SUM], engine=engine)
+        assert verdict.reason == "fail: test 1 wrong answer", verdict
+    assert json.loads(answers.read_text()) == _sum_answers()  # untouched
+    assert grade_code_many([fenced(SUM_CORRECT)], [SUM], engine=engine)[0].correct
+
+
+def test_only_the_system_and_the_interpreter_are_visible() -> None:
+    if sandbox.isolation().bwrap is None:
+        pytest.skip("bubblewrap is not installed")
+    (completed,) = run_sandboxed("import os\nprint(sorted(os.listdir('/')))\n", [b""])
+    top = set(eval(completed.stdout))
+    allowed = {"dev", "proc", "tmp"} | {p.strip("/") for p in sandbox.SYSTEM_READ_ONLY}
+    allowed |= {Path(p).parts[1] for p in sandbox._interpreter_paths()}
+    assert top <= allowed, top - allowed
+    assert not {"home", "run", "var", "work", "opt", "mnt"} & (top - allowed)

@@ -55,10 +55,20 @@ STDERR_TAIL_BYTES = 4096
 MAX_FRAME_HEADER = 24  # a tag, a decimal length and a newline
 MAX_FRAME_BYTES = 1 << 20  # the harness frames at most one pipe read (1 MiB) at a time
 HARNESS_SOURCE = (Path(__file__).with_name("_harness.py")).read_text(encoding="utf-8")
-# Directories no program may read: home directories (keys, tokens, caches with the
-# benchmark's own answers), /run (sockets of system services) and the temporary directory
-# (the grader's test files).
+# What a program sees of the host with bubblewrap, read-only: the system's programs,
+# libraries and configuration; the interpreter's own directories are added where they live
+# elsewhere. Everything else is absent (default-deny).
+SYSTEM_READ_ONLY = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+# Without bubblewrap (the fallback, as root), the file system stays visible but for these,
+# which become empty: home directories (keys, tokens, caches with the benchmark's own
+# answers), /run (sockets of system services); `_hidden_paths` adds the temporary directory
+# (the grader's test files), the Hugging Face caches and the repository.
 HIDDEN = ("/root", "/home", "/run")
+# Environment variables naming caches that hold datasets (so expected outputs).
+CACHE_VARIABLES = (
+    "HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_DATASETS_CACHE",
+    "TRANSFORMERS_CACHE", "XDG_CACHE_HOME",
+)  # fmt: skip
 # Never hidden, whatever the environment says.
 _SYSTEM_DIRECTORIES = frozenset(
     {"/", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/dev", "/sys"}
@@ -516,8 +526,18 @@ def _own_process_count() -> int:
 
 
 def _bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[str]:
+    """Default-deny: the sandbox's root is an empty tmpfs into which only SYSTEM_READ_ONLY
+    and the interpreter's own directories are bound, read-only, with a fresh /dev, /proc and
+    a size-limited /tmp. Home directories, Hugging Face caches, the repository, the run's
+    output directory, /run, /var, /opt, /mnt, ... do not exist in it."""
     assert how.bwrap is not None
-    command = [how.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--remount-ro", "/dev"]
+    command = [how.bwrap]
+    for path in SYSTEM_READ_ONLY:
+        if os.path.islink(path):  # /bin -> usr/bin on merged-/usr systems
+            command += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            command += ["--ro-bind", path, path]
+    command += ["--dev", "/dev", "--remount-ro", "/dev"]
     command += [
         "--size",
         str(16 * MiB),
@@ -528,19 +548,21 @@ def _bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[s
         "--proc",
         "/proc",
     ]
-    for path in _hidden_paths():
-        command += ["--size", str(MiB), "--tmpfs", path]
     command += ["--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     command += ["--perms", "0777", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
-    hidden = (*_hidden_paths(), "/tmp")
+    visible = [p for p in SYSTEM_READ_ONLY if os.path.isdir(p) and not os.path.islink(p)]
+    made: set[str] = set()
     for path in _interpreter_paths():
-        root = next((h for h in hidden if path.startswith(h.rstrip("/") + "/")), None)
-        if root is None:
-            continue  # visible through the read-only root already
-        parts = Path(path).relative_to(root).parts
-        for depth in range(1, len(parts)):  # bubblewrap would make these 0700
-            command += ["--perms", "0755", "--dir", str(Path(root, *parts[:depth]))]
+        if any(path == v or path.startswith(v + "/") for v in visible):
+            continue  # visible already
+        parts = Path(path).parts
+        for depth in range(2, len(parts)):  # bubblewrap would make these 0700
+            parent = str(Path(*parts[:depth]))
+            if parent not in made:
+                made.add(parent)
+                command += ["--perms", "0755", "--dir", parent]
         command += ["--ro-bind", path, path]
+        visible.append(path)
     if how.root:
         # Privileged bubblewrap, no user namespace: the harness keeps CAP_SETUID/SETGID
         # just long enough to become the slot uid, whose process count the kernel caps.
@@ -557,12 +579,15 @@ def _bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[s
 
 @cache
 def _hidden_paths() -> tuple[str, ...]:
-    """Directories that become empty in the sandbox: HIDDEN, the temporary directory and
-    the Hugging Face caches (which hold the benchmark's expected outputs)."""
+    """Directories that become empty in the fallback's sandbox: HIDDEN, the temporary
+    directory, the caches CACHE_VARIABLES name (which hold the benchmark's expected outputs),
+    the repository this package runs from and the current directory."""
     candidates = [*HIDDEN, tempfile.gettempdir()]
-    candidates += [
-        os.environ.get(name, "") for name in ("HF_HOME", "HF_DATASETS_CACHE", "XDG_CACHE_HOME")
-    ]
+    candidates += [os.environ.get(name, "") for name in CACHE_VARIABLES]
+    checkout = Path(__file__).resolve().parents[3]
+    if (checkout / "pyproject.toml").is_file():
+        candidates.append(str(checkout))
+    candidates.append(os.getcwd())
     paths: list[str] = []
     for candidate in candidates:
         if not candidate:
