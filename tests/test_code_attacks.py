@@ -358,3 +358,72 @@ def test_only_the_system_and_the_interpreter_are_visible() -> None:
     allowed |= {Path(p).parts[1] for p in sandbox._interpreter_paths()}
     assert top <= allowed, top - allowed
     assert not {"home", "run", "var", "work", "opt", "mnt"} & (top - allowed)
+
+
+# 4. System V IPC without bubblewrap
+
+IPC = r'''
+import ctypes, json
+libc = ctypes.CDLL(None, use_errno=True)
+IPC_CREAT, IPC_NOWAIT = 0o1000, 0o4000
+QUEUE_KEY, SEGMENT_KEY = 0x4C4D4551, 0x4C4D4553
+class Message(ctypes.Structure):
+    _fields_ = [("mtype", ctypes.c_long), ("text", ctypes.c_char * 512)]
+'''
+
+
+def _slot_ipc_objects() -> list[str]:
+    """System V objects in the host's namespace owned or created by a sandbox uid."""
+    found = []
+    for kind in ("shm", "msg", "sem"):
+        with open(f"/proc/sysvipc/{kind}") as listing:
+            header, *rows = listing.read().splitlines()
+        at_uid, at_cuid = header.split().index("uid"), header.split().index("cuid")
+        for row in rows:
+            fields = row.split()
+            uids = {int(fields[at_uid]), int(fields[at_cuid])}
+            if any(sandbox.SLOT_UID_BASE <= u < sandbox.SLOT_UID_BASE + sandbox.SLOT_COUNT for u in uids):
+                found.append(f"{kind}: {row.strip()}")
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/sysvipc/msg"), reason="no System V IPC")
+@pytest.mark.parametrize("mode", ["bwrap", "fallback", "fallback-without-ipc-namespace"])
+def test_system_v_objects_do_not_outlive_their_program(
+    mode: str, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if mode.startswith("fallback"):
+        if not ROOT:
+            pytest.skip("the fallback's IPC namespace needs root (docs/CODE.md)")
+        request.getfixturevalue("fallback")
+    if mode == "fallback-without-ipc-namespace":  # as where a container refuses it
+        source = sandbox.HARNESS_SOURCE.replace("_libc.unshare(CLONE_NEWIPC)", "-1")
+        assert source != sandbox.HARNESS_SOURCE
+        monkeypatch.setattr(sandbox, "HARNESS_SOURCE", source)
+    if mode == "bwrap" and sandbox.isolation().bwrap is None:
+        pytest.skip("bubblewrap is not installed")
+    answers = _sum_answers()
+    store = IPC + f"""
+queue = libc.msgget(QUEUE_KEY, IPC_CREAT | 0o666)
+message = Message(1, json.dumps({answers!r}).encode())
+sent = libc.msgsnd(queue, ctypes.byref(message), ctypes.c_size_t(512), IPC_NOWAIT)
+segment = libc.shmget(SEGMENT_KEY, ctypes.c_size_t(1 << 20), IPC_CREAT | 0o666)
+print(queue >= 0 and sent == 0, segment >= 0)
+"""
+    (completed,) = run_sandboxed(store, [b""])
+    assert completed.stdout == b"True True\n", completed
+    steal = IPC + """
+n = int(input())
+queue, segment = libc.msgget(QUEUE_KEY, 0), libc.shmget(SEGMENT_KEY, ctypes.c_size_t(0), 0)
+message = Message()
+if queue >= 0 and libc.msgrcv(queue, ctypes.byref(message), ctypes.c_size_t(512), 0, IPC_NOWAIT) > 0:
+    print(json.loads(message.text)[{3: 0, 1: 1, 5: 2, 50: 3, 1000: 4, 20000: 5}[n]])
+else:
+    print("nothing", queue, segment)
+"""
+    (completed,) = run_sandboxed(steal, [b"3\n1 2 3\n"])
+    assert completed.stdout == b"nothing -1 -1\n", completed
+    if ROOT:
+        assert _slot_ipc_objects() == []
+    (completed,) = run_sandboxed(SUM_CORRECT, [b"3\n1 2 3\n"])
+    assert completed.stdout == b"6\n"

@@ -38,6 +38,7 @@ PR_SET_CHILD_SUBREAPER = 36
 PR_SET_NO_NEW_PRIVS = 38
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
+CLONE_NEWIPC = 0x08000000
 MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
 
 # The names LiveCodeBench's runner puts in front of every program, so that code graded
@@ -91,14 +92,18 @@ def _new_session_keyring():
 
 
 def _isolate(config):
-    """Without bubblewrap, as root: a network namespace (only a loopback, down), and a
-    mount namespace in which home directories, /run and the temporary directories are
+    """Without bubblewrap, as root: a network namespace (only a loopback, down), an IPC
+    namespace, and a mount namespace in which home directories, /run and the temporary directories are
     empty tmpfs, the interpreter mounted back where it was. Returns whether the mount
     namespace could be made (a container may forbid it)."""
     try:
         _check(_libc.unshare(CLONE_NEWNET), "unshare network")
     except OSError:
         pass  # the warning the parent logged says the network may be reachable
+    try:  # System V shared memory, queues and semaphores of its own, gone with the sandbox
+        _check(_libc.unshare(CLONE_NEWIPC), "unshare IPC")
+    except OSError:
+        pass  # the parent removes what the slot uid left in the host's IPC namespace
     try:
         _check(_libc.unshare(CLONE_NEWNS), "unshare mounts")
     except OSError:

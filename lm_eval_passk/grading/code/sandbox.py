@@ -704,9 +704,41 @@ def _processes_of(uid: int) -> list[int]:
     return found
 
 
+_IPC_RMID = 0
+
+
+def _remove_ipc_objects_of(uid: int) -> None:
+    """Remove the System V shared memory segments, message queues and semaphore sets that
+    `uid` owns or created in this (the host's) IPC namespace: without bubblewrap, where the
+    kernel refused the sandbox an IPC namespace of its own, they would outlive it."""
+    removers = {
+        "shm": lambda ident: _libc().shmctl(ident, _IPC_RMID, None),
+        "msg": lambda ident: _libc().msgctl(ident, _IPC_RMID, None),
+        "sem": lambda ident: _libc().semctl(ident, 0, _IPC_RMID),
+    }
+    for kind, remove in removers.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as listing:
+                header, *rows = listing.read().splitlines()
+        except OSError:
+            continue
+        columns = header.split()
+        names = ("msqid" if kind == "msg" else f"{kind}id", "uid", "cuid")
+        if not all(name in columns for name in names):
+            continue
+        at_id, at_uid, at_cuid = (columns.index(name) for name in names)
+        for row in rows:
+            fields = row.split()
+            if len(fields) < len(columns):
+                continue
+            if uid in (int(fields[at_uid]), int(fields[at_cuid])):
+                remove(int(fields[at_id]))
+
+
 def _clean_uid(uid: int) -> None:
     """Remove what a program may have left to the uid beyond its processes and its
     sandbox: the keys in its per-uid keyrings, from a child that becomes `uid`."""
+    _remove_ipc_objects_of(uid)
     _libc()  # loaded here, while every file is readable
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
