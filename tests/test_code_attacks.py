@@ -427,3 +427,42 @@ else:
         assert _slot_ipc_objects() == []
     (completed,) = run_sandboxed(SUM_CORRECT, [b"3\n1 2 3\n"])
     assert completed.stdout == b"6\n"
+
+
+# 5. Memory: the grader's own, whatever a program prints
+
+GRADER_MEMORY = r'''
+import json, resource, sys
+from lm_eval_passk.grading.code.run import run_program
+kind, program = sys.argv[1], sys.argv[2]
+case = ("[1]", "[2]") if kind == "functional" else ("3\n1 2 3\n", "6\n")
+with open(sys.argv[3], "w") as out:
+    json.dump({"kind": kind, "func_name": "f" if kind == "functional" else None, "cases": [case]}, out)
+verdict = run_program(program, sys.argv[3], 10.0, False)
+print(json.dumps([verdict, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024]))
+'''
+
+
+@pytest.mark.parametrize(
+    "kind, program",
+    [
+        ("stdin", "import sys\nsys.stdout.write('12\\n' * (20 << 20))\n"),  # 60 MiB of lines
+        ("stdin", "import sys\nsys.stdout.write('12 ' * (20 << 20))\n"),  # one line, 20M tokens
+        ("functional", "class Solution:\n    def f(self, x):\n        return [0.5] * (12 << 20)\n"),
+    ],
+)
+def test_a_large_output_does_not_blow_up_the_graders_memory(
+    kind: str, program: str, tmp_path: Path
+) -> None:
+    """Just under the 64 MiB output cap: the worker's peak stays a few times the cap (it
+    was 1.7 GB when the comparison split such an output into lines and tokens)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", GRADER_MEMORY, kind, program, str(tmp_path / "tests.json")],
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    verdict, peak_mib = json.loads(result.stdout.splitlines()[-1])
+    assert verdict == {"passed": False, "test": 1, "failure": "wrong answer"}
+    assert peak_mib < 512, peak_mib
