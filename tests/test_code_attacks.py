@@ -466,3 +466,40 @@ def test_a_large_output_does_not_blow_up_the_graders_memory(
     verdict, peak_mib = json.loads(result.stdout.splitlines()[-1])
     assert verdict == {"passed": False, "test": 1, "failure": "wrong answer"}
     assert peak_mib < 512, peak_mib
+
+
+HOARD_SHARED_MEMORY = r"""
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+libc.shmat.restype = ctypes.c_void_p
+IPC_CREAT, IPC_PRIVATE = 0o1000, 0
+held = 0
+for _ in range(32):  # 1 GiB at most, in 32 MiB segments, each touched then detached
+    segment = libc.shmget(IPC_PRIVATE, ctypes.c_size_t(32 << 20), IPC_CREAT | 0o600)
+    if segment < 0:
+        break
+    address = libc.shmat(segment, None, 0)
+    if address in (None, ctypes.c_void_p(-1).value):
+        break
+    ctypes.memset(address, 1, 32 << 20)
+    libc.shmdt(ctypes.c_void_p(address))
+    held += 32
+print(held)
+"""
+
+
+@pytest.mark.skipif(not ROOT, reason="the IPC limits are set as root, in the sandbox's namespace")
+@pytest.mark.parametrize("mode", ["bwrap", "fallback"])
+def test_system_v_shared_memory_is_bounded(mode: str, request: pytest.FixtureRequest) -> None:
+    if mode == "fallback":
+        request.getfixturevalue("fallback")
+    elif sandbox.isolation().bwrap is None:
+        pytest.skip("bubblewrap is not installed")
+    with open("/proc/sys/kernel/shmall") as setting:
+        host_shmall = setting.read()
+    (completed,) = run_sandboxed(HOARD_SHARED_MEMORY, [b""])
+    assert completed.exit_code == 0, completed
+    assert int(completed.stdout) <= sandbox.Limits().ipc_bytes // (1 << 20)
+    with open("/proc/sys/kernel/shmall") as setting:
+        assert setting.read() == host_shmall  # the host's limits untouched
+    assert _slot_ipc_objects() == []

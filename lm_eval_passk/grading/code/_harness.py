@@ -102,6 +102,7 @@ def _isolate(config):
         pass  # the warning the parent logged says the network may be reachable
     try:  # System V shared memory, queues and semaphores of its own, gone with the sandbox
         _check(_libc.unshare(CLONE_NEWIPC), "unshare IPC")
+        config["own_ipc"] = True
     except OSError:
         pass  # the parent removes what the slot uid left in the host's IPC namespace
     try:
@@ -127,6 +128,23 @@ def _isolate(config):
     return True
 
 
+def _limit_ipc(total_bytes):
+    """As root in an IPC namespace of the sandbox's own (never the host's): System V shared
+    memory is not charged to RLIMIT_AS, so bound it (and message queues) for the namespace."""
+    page = os.sysconf("SC_PAGE_SIZE")
+    for name, value in (
+        ("shmmax", total_bytes),  # bytes per segment
+        ("shmall", total_bytes // page),  # pages in all segments
+        ("shmmni", 64),  # segments
+        ("msgmni", 16),  # message queues (16 KiB each by default)
+    ):
+        try:
+            with open(f"/proc/sys/kernel/{name}", "w") as setting:
+                setting.write(str(value))
+        except OSError:  # a read-only /proc/sys: the kernel's defaults stay
+            pass
+
+
 def _setup(config):
     """Everything before the first program: isolation, work directory, privileges."""
     info = {"workdir_on_host": None}
@@ -145,6 +163,8 @@ def _setup(config):
         os.chdir(workdir)
     os.environ["HOME"] = os.getcwd()
     os.environ.pop("PWD", None)  # bubblewrap's --chdir adds it; the environment is ours
+    if uid is not None and config.get("own_ipc"):
+        _limit_ipc(config["ipc_bytes"])
     for name in PRELUDE_MODULES:  # imported while every path is still readable
         __import__(name)
     if uid is not None:

@@ -97,6 +97,7 @@ class Limits:
     open_files: int = 256  # per process (RLIMIT_NOFILE)
     output_bytes: int = 64 * MiB  # stdout kept per test; more ends the test as a failure
     scratch_bytes: int = 64 * MiB  # the tmpfs that holds the working directory
+    ipc_bytes: int = 64 * MiB  # System V shared memory in all (as root, in its IPC namespace)
 
 
 @dataclass(frozen=True)
@@ -236,6 +237,8 @@ class _Box:
         config = {
             "uid": uid,
             "isolate": how.bwrap is None and how.root,
+            "own_ipc": how.bwrap is not None,  # bubblewrap always unshares IPC
+            "ipc_bytes": limits.ipc_bytes,
             "chdir_done": how.bwrap is not None,
             "kill_all": how.bwrap is not None or how.root,
             "hide": list(_hidden_paths()),
