@@ -1,21 +1,24 @@
 """The one module that starts untrusted programs. Its entry point is `run_sandboxed`.
 
 A program runs inside bubblewrap when it is installed and works: new PID, network, IPC and
-UTS namespaces, the host file system read-only, home directories, /run and the temporary
-directory replaced by empty tmpfs, a size-limited tmpfs as its working directory, a clean
-environment. Started as root (CI, containers), bubblewrap sets up the mounts and the
+UTS namespaces, a default-deny file system (only the system directories and the interpreter,
+read-only, and a fresh /tmp; no home directories, caches, repository or /run), a
+size-limited tmpfs as its working directory, a clean environment, a fresh session keyring. Started as root (CI, containers), bubblewrap sets up the mounts and the
 in-box harness then drops to an unprivileged uid of its own (61000 + slot), because
 RLIMIT_NPROC does not bind root: a capped fork loop made all 200 of its forks as root and
 31 as uid 61000 on the development machine. Every process gets rlimits on address space,
 open files, core size and process count; each test's process also on CPU time and file
 size. Without bubblewrap the same harness runs directly, with the same uid drop and
-rlimits, and, as root, its own network and mount namespaces; a loud warning says so, and
-`require_sandbox=True` makes it an error. docs/CODE.md gives the reasons for each limit.
+rlimits, and, as root, its own network, IPC and mount namespaces; a loud warning says so,
+and `require_sandbox=True` makes it an error. A slot uid's keyrings and System V objects
+are cleared when the slot is released. docs/CODE.md gives the reasons for each limit.
 
 The harness (`_harness.py`) runs a program's tests one after another in forked children,
 so a program costs one sandbox start and a fork per test; `run_sandboxed` hands it one
 input at a time, when the caller asks for the next result, and kills the whole sandbox
-when a test runs past its time or prints more than the cap.
+when a test runs past its time or prints more than the cap. Results come back in frames
+only the harness writes (a test's program has its own output pipe), so no output of a
+program can pass for a result, a time or another test's output.
 """
 
 from __future__ import annotations
