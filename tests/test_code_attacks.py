@@ -503,3 +503,22 @@ def test_system_v_shared_memory_is_bounded(mode: str, request: pytest.FixtureReq
     with open("/proc/sys/kernel/shmall") as setting:
         assert setting.read() == host_shmall  # the host's limits untouched
     assert _slot_ipc_objects() == []
+
+
+@pytest.mark.skipif(not ROOT, reason="the fallback's PID namespace needs root")
+@pytest.mark.parametrize("mode", ["bwrap", "fallback"])
+def test_a_program_sees_only_its_own_sandboxs_processes(
+    mode: str, request: pytest.FixtureRequest
+) -> None:
+    if mode == "fallback":
+        request.getfixturevalue("fallback")
+    elif sandbox.isolation().bwrap is None:
+        pytest.skip("bubblewrap is not installed")
+    probe = f"""
+import os
+pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
+print(len(pids), {os.getpid()} in pids and os.path.exists("/proc/{os.getpid()}/cmdline"))
+"""
+    (completed,) = run_sandboxed(probe, [b""])
+    count, sees_the_grader = completed.stdout.split()
+    assert int(count) <= 3 and sees_the_grader == b"False", completed

@@ -39,7 +39,8 @@ PR_SET_NO_NEW_PRIVS = 38
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWIPC = 0x08000000
-MS_NOSUID, MS_NODEV, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 4096, 16384, 1 << 18
+CLONE_NEWPID = 0x20000000
+MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
 
 # The names LiveCodeBench's runner puts in front of every program, so that code graded
 # correct there (LeetCode starter code uses `List` without importing it) runs here too.
@@ -125,7 +126,34 @@ def _isolate(config):
     ):
         if os.path.isdir(path):
             _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    _enter_pid_namespace()
     return True
+
+
+def _enter_pid_namespace():
+    """Without bubblewrap, as root: carry on as pid 1 of a new PID namespace, with a /proc of
+    its own, so that a program sees no host process (nor its command line) and everything it
+    starts ends with the sandbox. This process stays outside, waiting, and exits as the
+    namespace's first process did; that one dies with it (PR_SET_PDEATHSIG)."""
+    try:
+        _check(_libc.unshare(CLONE_NEWPID), "unshare PID")
+    except OSError:
+        return  # the host's process table stays visible; leftovers are killed by uid
+    child = os.fork()
+    if child:
+        while True:
+            try:
+                _, status = os.waitpid(child, 0)
+                break
+            except InterruptedError:
+                continue
+        code = os.waitstatus_to_exitcode(status)
+        os._exit(code if code >= 0 else 128 - code)
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    try:  # the host's /proc would show host pids, which mean nothing in here
+        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    except OSError:
+        pass  # a container that masks parts of /proc refuses a new one: kill(-1) still reaps
 
 
 def _limit_ipc(total_bytes):
