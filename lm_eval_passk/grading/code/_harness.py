@@ -94,9 +94,10 @@ def _new_session_keyring():
 
 def _isolate(config):
     """Without bubblewrap, as root: a network namespace (only a loopback, down), an IPC
-    namespace, and a mount namespace in which home directories, /run and the temporary directories are
-    empty tmpfs, the interpreter mounted back where it was. Returns whether the mount
-    namespace could be made (a container may forbid it)."""
+    namespace, a mount namespace in which home directories, /run, caches, the repository and
+    the temporary directories are empty tmpfs (the interpreter mounted back where it was),
+    and a PID namespace. Returns whether the mount namespace could be made (a container may
+    forbid it)."""
     try:
         _check(_libc.unshare(CLONE_NEWNET), "unshare network")
     except OSError:
