@@ -38,8 +38,8 @@ def nothing_left_running():
 @pytest.fixture
 def fallback(monkeypatch: pytest.MonkeyPatch):
     """The sandbox as on a machine without bubblewrap."""
-    monkeypatch.setattr(sandbox, "_find_bwrap", lambda: None)
-    monkeypatch.setattr(sandbox, "_isolation", None)
+    monkeypatch.setattr(sandbox.probe, "_find_bwrap", lambda: None)
+    monkeypatch.setattr(sandbox.probe, "_isolation", None)
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +159,7 @@ def test_a_malformed_channel_is_a_failed_test(monkeypatch: pytest.MonkeyPatch) -
     """Whatever reaches the parent that is not a frame (here: the harness made to print
     garbage) ends the test without a pass and without an exception."""
     monkeypatch.setattr(
-        sandbox, "HARNESS_SOURCE",
+        sandbox.supervise, "HARNESS_SOURCE",
         sandbox.HARNESS_SOURCE.replace('_frame(b"T", json.dumps(trailer).encode())',
                                        '_frame(b"T", b"{not json")'),
     )  # fmt: skip
@@ -298,10 +298,10 @@ def hub_cache(monkeypatch: pytest.MonkeyPatch):
     (path / "datasets--livecodebench" / "answers.json").write_text(json.dumps(_sum_answers()))
     path.chmod(0o755)
     monkeypatch.setenv("HF_HUB_CACHE", str(path))
-    sandbox._hidden_paths.cache_clear()
+    sandbox.visibility._hidden_paths.cache_clear()
     yield path
     shutil.rmtree(path)
-    sandbox._hidden_paths.cache_clear()
+    sandbox.visibility._hidden_paths.cache_clear()
 
 
 READ_ANSWERS = """
@@ -355,7 +355,7 @@ def test_only_the_system_and_the_interpreter_are_visible() -> None:
     (completed,) = run_sandboxed("import os\nprint(sorted(os.listdir('/')))\n", [b""])
     top = set(eval(completed.stdout))
     allowed = {"dev", "proc", "tmp"} | {p.strip("/") for p in sandbox.SYSTEM_READ_ONLY}
-    allowed |= {Path(p).parts[1] for p in sandbox._interpreter_paths()}
+    allowed |= {Path(p).parts[1] for p in sandbox.visibility._interpreter_paths()}
     assert top <= allowed, top - allowed
     assert not {"home", "run", "var", "work", "opt", "mnt"} & (top - allowed)
 
@@ -399,7 +399,7 @@ def test_system_v_objects_do_not_outlive_their_program(
     if mode == "fallback-without-ipc-namespace":  # as where a container refuses it
         source = sandbox.HARNESS_SOURCE.replace("_libc.unshare(CLONE_NEWIPC)", "-1")
         assert source != sandbox.HARNESS_SOURCE
-        monkeypatch.setattr(sandbox, "HARNESS_SOURCE", source)
+        monkeypatch.setattr(sandbox.supervise, "HARNESS_SOURCE", source)
     if mode == "bwrap" and sandbox.isolation().bwrap is None:
         pytest.skip("bubblewrap is not installed")
     answers = _sum_answers()

@@ -59,8 +59,8 @@ def engine():
 @pytest.fixture
 def fallback(monkeypatch: pytest.MonkeyPatch):
     """The sandbox as on a machine without bubblewrap."""
-    monkeypatch.setattr(sandbox, "_find_bwrap", lambda: None)
-    monkeypatch.setattr(sandbox, "_isolation", None)  # probed again; restored afterwards
+    monkeypatch.setattr(sandbox.probe, "_find_bwrap", lambda: None)
+    monkeypatch.setattr(sandbox.probe, "_isolation", None)  # probed again; restored afterwards
 
 
 FORK_LOOP = """
@@ -210,7 +210,7 @@ def test_home_directories_and_run_are_hidden(mode: str, request: pytest.FixtureR
         # Only the way to the interpreter, where it lives in a hidden directory, remains.
         leading = {
             Path(p).relative_to(path).parts[0]
-            for p in sandbox._interpreter_paths()
+            for p in sandbox.visibility._interpreter_paths()
             if p.startswith(path + "/")
         }
         assert set(listing) <= leading, (path, listing)
@@ -327,10 +327,10 @@ def test_require_sandbox_makes_a_missing_bubblewrap_an_error(fallback) -> None:
 
 
 def test_a_broken_bubblewrap_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(sandbox, "_find_bwrap", lambda: "/bin/false")
-    monkeypatch.setattr(sandbox, "_isolation", None)
+    monkeypatch.setattr(sandbox.probe, "_find_bwrap", lambda: "/bin/false")
+    monkeypatch.setattr(sandbox.probe, "_isolation", None)
     how = sandbox.isolation()
     assert how.bwrap is None and "does not work here" in how.reason
     with pytest.raises(SandboxUnavailable, match="does not work here"):
         sandbox.isolation(require_sandbox=True)
-    monkeypatch.setattr(sandbox, "_isolation", None)
+    monkeypatch.setattr(sandbox.probe, "_isolation", None)

@@ -210,7 +210,7 @@ def test_require_sandbox_refuses_without_bubblewrap(
 ) -> None:
     from lm_eval_passk.grading.code import SandboxUnavailable, sandbox
 
-    monkeypatch.setattr(sandbox, "_find_bwrap", lambda: None)
-    monkeypatch.setattr(sandbox, "_isolation", None)  # probed again; restored afterwards
+    monkeypatch.setattr(sandbox.probe, "_find_bwrap", lambda: None)
+    monkeypatch.setattr(sandbox.probe, "_isolation", None)  # probed again; restored afterwards
     with pytest.raises(SandboxUnavailable):
         grade("humaneval", problems[0]["canonical_solution"], problems[0], require_sandbox=True)

@@ -7,9 +7,9 @@ HumanEval-style responses by running the problem's `check` on them.
 
 Modules, in the order a response meets them: `extract` (the program in a response),
 `testcases` (a row's tests, pickles loaded without globals), `grade` (deduplication and
-the engine), `run` (one program's tests, in an engine worker), `sandbox` (the only module
-that starts programs) with its inside half `_harness`, `compare` (LiveCodeBench's output
-rules); `humaneval` (programs checked by test code, through the same engine and sandbox).
+the engine), `run` (one program's tests, in an engine worker), `sandbox` (the only package
+that starts programs; its docstring lists its modules, the inside half `_harness` among
+them), `compare` (LiveCodeBench's output rules); `humaneval` (programs checked by test code, through the same engine and sandbox).
 docs/CODE.md describes the sandbox and its limits.
 """
 

@@ -6,8 +6,8 @@
 A response is a completion that continues the prompt's function (base models), or a full
 program in a ```python fence (chat models; the prompt goes in front only when the fenced
 code does not define `entry_point` itself). The program run is program + test +
-`check(entry_point)`, in the sandbox (sandbox.py), as one job of the grading engine per
-distinct program. It passes when `check` returned: the sandboxed driver prints a random
+`check(entry_point)`, in the sandbox (the `sandbox` package), as one job of the grading
+engine per distinct program. It passes when `check` returned: the sandboxed driver prints a random
 marker, made per run outside the sandbox and sent on stdin, only after the program's last
 line, and the marker is looked for outside. A program that exits early (`sys.exit(0)`,
 `os._exit(0)`) exits 0 without it. docs/CODE.md, "HumanEval-style programs".

@@ -1,8 +1,8 @@
 """The inside half of the sandbox: runs one program on one test after another.
 
-sandbox.py starts this file's source as `python -s -c <source> <config>` inside the
-sandbox; it is not a public interface and imports nothing from lm_eval_passk. It is
-trusted code: it finishes setting up (drops to the sandbox's uid, and without bubblewrap
+supervise.py, next to it, starts this file's source as `python -s -c <source> <config>`
+inside the sandbox; it is not a public interface and imports nothing from lm_eval_passk. It
+is trusted code: it finishes setting up (drops to the sandbox's uid, and without bubblewrap
 makes its own mount and network namespaces), imports the modules every program gets, and
 only then reads the program. Each test runs in a forked child, so a test costs a fork
 rather than an interpreter start; the program's code runs only in those children.

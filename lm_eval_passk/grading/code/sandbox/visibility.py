@@ -1,0 +1,135 @@
+"""What a program sees of the host: the bubblewrap command line (default-deny), the
+directories hidden in the fallback, and the clean environment."""
+
+from __future__ import annotations
+
+import os
+import site
+import sys
+import tempfile
+from functools import cache
+from pathlib import Path
+
+from lm_eval_passk.grading.code.sandbox.definitions import Isolation, Limits, MiB
+
+# What a program sees of the host with bubblewrap, read-only: the system's programs,
+# libraries and configuration; the interpreter's own directories are added where they live
+# elsewhere. Everything else is absent (default-deny).
+SYSTEM_READ_ONLY = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+# Without bubblewrap (the fallback, as root), the file system stays visible but for these,
+# which become empty: home directories (keys, tokens, caches with the benchmark's own
+# answers), /run (sockets of system services); `_hidden_paths` adds the temporary directory
+# (the grader's test files), the Hugging Face caches and the repository.
+HIDDEN = ("/root", "/home", "/run")
+# Environment variables naming caches that hold datasets (so expected outputs).
+CACHE_VARIABLES = (
+    "HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_DATASETS_CACHE",
+    "TRANSFORMERS_CACHE", "XDG_CACHE_HOME",
+)  # fmt: skip
+# Never hidden, whatever the environment says.
+_SYSTEM_DIRECTORIES = frozenset(
+    {"/", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/dev", "/sys"}
+)
+# Programs see one core's worth of numeric libraries: otherwise numpy starts one thread
+# per host core, against the process cap and the address-space limit.
+PROGRAM_ENVIRONMENT = {
+    "PATH": "/usr/local/bin:/usr/bin:/bin",
+    "LANG": "C.UTF-8",
+    "PYTHONHASHSEED": "0",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+}
+
+
+def _bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[str]:
+    """Default-deny: the sandbox's root is an empty tmpfs into which only SYSTEM_READ_ONLY
+    and the interpreter's own directories are bound, read-only, with a fresh /dev, /proc and
+    a size-limited /tmp. Home directories, Hugging Face caches, the repository, the run's
+    output directory, /run, /var, /opt, /mnt, ... do not exist in it."""
+    assert how.bwrap is not None
+    command = [how.bwrap]
+    for path in SYSTEM_READ_ONLY:
+        if os.path.islink(path):  # /bin -> usr/bin on merged-/usr systems
+            command += ["--symlink", os.readlink(path), path]
+        elif os.path.isdir(path):
+            command += ["--ro-bind", path, path]
+    command += ["--dev", "/dev", "--remount-ro", "/dev"]
+    command += [
+        "--size",
+        str(16 * MiB),
+        "--perms",
+        "1777",
+        "--tmpfs",
+        "/dev/shm",
+        "--proc",
+        "/proc",
+    ]
+    command += ["--size", str(limits.scratch_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+    command += ["--perms", "0777", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
+    visible = [p for p in SYSTEM_READ_ONLY if os.path.isdir(p) and not os.path.islink(p)]
+    made: set[str] = set()
+    for path in _interpreter_paths():
+        if any(path == v or path.startswith(v + "/") for v in visible):
+            continue  # visible already
+        parts = Path(path).parts
+        for depth in range(2, len(parts)):  # bubblewrap would make these 0700
+            parent = str(Path(*parts[:depth]))
+            if parent not in made:
+                made.add(parent)
+                command += ["--perms", "0755", "--dir", parent]
+        command += ["--ro-bind", path, path]
+        visible.append(path)
+    if how.root:
+        # Privileged bubblewrap, no user namespace: the harness keeps CAP_SETUID/SETGID
+        # just long enough to become the slot uid, whose process count the kernel caps.
+        command += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts"]
+        command += ["--unshare-cgroup-try", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+    else:
+        command += ["--unshare-all", "--unshare-user", "--disable-userns"]
+    command += ["--die-with-parent", "--new-session", "--clearenv"]
+    for name, value in PROGRAM_ENVIRONMENT.items():
+        command += ["--setenv", name, value]
+    command += ["--setenv", "HOME", "/tmp/work"]
+    return command + harness
+
+
+@cache
+def _hidden_paths() -> tuple[str, ...]:
+    """Directories that become empty in the fallback's sandbox: HIDDEN, the temporary
+    directory, the caches CACHE_VARIABLES name (which hold the benchmark's expected outputs),
+    the repository this package runs from and the current directory."""
+    candidates = [*HIDDEN, tempfile.gettempdir()]
+    candidates += [os.environ.get(name, "") for name in CACHE_VARIABLES]
+    checkout = Path(__file__).resolve().parents[4]
+    if (checkout / "pyproject.toml").is_file():
+        candidates.append(str(checkout))
+    candidates.append(os.getcwd())
+    paths: list[str] = []
+    for candidate in candidates:
+        if not candidate:
+            continue
+        path = os.path.realpath(candidate)
+        if path == "/tmp" or path in _SYSTEM_DIRECTORIES or not os.path.isdir(path):
+            continue
+        if path not in paths:
+            paths.append(path)
+    return tuple(paths)
+
+
+@cache
+def _interpreter_paths() -> tuple[str, ...]:
+    """What the interpreter needs to start and import: its prefixes and site-packages."""
+    candidates = {
+        sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
+        os.path.dirname(os.path.abspath(sys.executable)),
+        os.path.dirname(os.path.realpath(sys.executable)),
+        *site.getsitepackages(),
+    }  # fmt: skip
+    real = sorted({os.path.realpath(path) for path in candidates if os.path.isdir(path)})
+    kept: list[str] = []
+    for path in real:  # sorted: a directory comes before what it contains
+        if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
+            kept.append(path)
+    return tuple(kept)
