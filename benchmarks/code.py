@@ -36,7 +36,7 @@ from lm_eval_passk.grading.code import (
     isolation,
     stdin_output_matches,
 )
-from lm_eval_passk.grading.code._harness import PRELUDE
+from lm_eval_passk.grading.code.sandbox._harness import PRELUDE
 from lm_eval_passk.grading.code.testcases import functional_arguments
 
 # Families of problems: the answer to a list of numbers, the expression a program computes
