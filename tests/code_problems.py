@@ -7,8 +7,11 @@ import base64
 import json
 import os
 import pickle
+import time
 import zlib
 from typing import Any
+
+import pytest
 
 from lm_eval_passk.grading.code.sandbox import SLOT_COUNT, SLOT_UID_BASE
 
@@ -99,3 +102,18 @@ def sandbox_processes() -> list[tuple[int, int]]:
         if SLOT_UID_BASE <= uid < SLOT_UID_BASE + SLOT_COUNT and b"\nState:\tZ" not in status:
             found.append((int(name), uid))
     return found
+
+
+ROOT = os.geteuid() == 0
+
+
+@pytest.fixture(autouse=True)
+def nothing_left_running():
+    """After every test of a module that imports this fixture: no process runs as a sandbox
+    uid (as root, where they exist)."""
+    yield
+    if ROOT:
+        deadline = time.monotonic() + 2
+        while sandbox_processes() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sandbox_processes() == []

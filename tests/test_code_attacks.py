@@ -16,23 +16,13 @@ import time
 from pathlib import Path
 
 import pytest
-from code_problems import SUM, SUM_CORRECT, fenced, row, sandbox_processes
+from code_problems import SUM, SUM_CORRECT, fenced, nothing_left_running, row, sandbox_processes  # noqa: F401 (autouse fixture)
 
 from lm_eval_passk.grading.code import grade_code_many, run_sandboxed, sandbox
 from lm_eval_passk.grading.code.testcases import decode_tests
 from lm_eval_passk.grading.pool import Engine
 
 ROOT = os.geteuid() == 0
-
-
-@pytest.fixture(autouse=True)
-def nothing_left_running():
-    yield
-    if ROOT:
-        deadline = time.monotonic() + 2
-        while sandbox_processes() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert sandbox_processes() == []
 
 
 @pytest.fixture

@@ -16,7 +16,15 @@ import time
 from pathlib import Path
 
 import pytest
-from code_problems import SUM, SUM_CORRECT, TWO_SUM, fenced, row, sandbox_processes
+from code_problems import (  # noqa: F401 (nothing_left_running: an autouse fixture)
+    SUM,
+    SUM_CORRECT,
+    TWO_SUM,
+    fenced,
+    nothing_left_running,
+    row,
+    sandbox_processes,
+)
 
 from lm_eval_passk.grading.code import (
     Completed,
@@ -36,17 +44,6 @@ QUICK = Limits(seconds=2.0)
 def run_once(source: str, stdin: bytes = b"", limits: Limits = QUICK, **options) -> Completed:
     (completed,) = run_sandboxed(source, [stdin], limits=limits, **options)
     return completed
-
-
-@pytest.fixture(autouse=True)
-def nothing_left_running():
-    """After every test: no process runs as a sandbox uid (as root, where they exist)."""
-    yield
-    if ROOT:
-        deadline = time.monotonic() + 2
-        while sandbox_processes() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert sandbox_processes() == []
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import pwd
 import signal
 import tempfile
 import time
+from collections.abc import Callable
 
 from lm_eval_passk.grading.code.sandbox.definitions import SandboxError
 from lm_eval_passk.grading.code.sandbox.kernel import _clear_keyrings, _libc
@@ -144,18 +145,7 @@ def _clean_uid(uid: int) -> None:
     sandbox: the keys in its per-uid keyrings, from a child that becomes `uid`."""
     _remove_ipc_objects_of(uid)
     _libc()  # loaded here, while every file is readable
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - runs in the child
-        code = 1
-        try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            _clear_keyrings()
-            code = 0
-        finally:
-            os._exit(code)
-    os.waitpid(pid, 0)
+    _as_uid(uid, _clear_keyrings)
 
 
 def _kill_everything_of(uid: int) -> None:
@@ -164,6 +154,22 @@ def _kill_everything_of(uid: int) -> None:
     pass (a fork loop may add processes while it runs)."""
     if not _processes_of(uid):
         return
+
+    def kill_all() -> None:
+        me = os.getpid()
+        deadline = time.monotonic() + 2.0
+        while time.monotonic() < deadline:
+            os.kill(-1, signal.SIGKILL)
+            if not [other for other in _processes_of(uid) if other != me]:
+                return
+            time.sleep(0.002)
+
+    _as_uid(uid, kill_all)
+
+
+def _as_uid(uid: int, action: Callable[[], None]) -> None:
+    """Run `action` in a forked child that has become `uid` (and no group but its own),
+    and wait for it: what only the uid itself may do to its processes and keyrings."""
     pid = os.fork()
     if pid == 0:  # pragma: no cover - runs in the child
         code = 1
@@ -171,14 +177,8 @@ def _kill_everything_of(uid: int) -> None:
             os.setgroups([])
             os.setgid(uid)
             os.setuid(uid)
-            me = os.getpid()
-            deadline = time.monotonic() + 2.0
-            while time.monotonic() < deadline:
-                os.kill(-1, signal.SIGKILL)
-                if not [other for other in _processes_of(uid) if other != me]:
-                    code = 0
-                    break
-                time.sleep(0.002)
+            action()
+            code = 0
         finally:
             os._exit(code)
     os.waitpid(pid, 0)
