@@ -42,8 +42,8 @@ def grade_many(
     require_sandbox: bool = False,
 ) -> list[Verdict]:
     """Grade many responses in one deduplicated, parallel pass; `task` is one benchmark
-    name or one per response; `grader` ("default" or "paper") applies to the math
-    benchmarks (docs/GRADING.md); `require_sandbox` makes LiveCodeBench and HumanEval refuse
+    name or one per response; `grader` ("default", "strict" or "paper") applies to the
+    math benchmarks (docs/GRADING.md); `require_sandbox` makes LiveCodeBench and HumanEval refuse
     to run programs without bubblewrap (docs/CODE.md)."""
     tasks = [task] * len(responses) if isinstance(task, str) else list(task)
     if not len(tasks) == len(responses) == len(targets):

@@ -132,12 +132,11 @@ def _stated_answer(text: str) -> tuple[str, int] | None:
     marker = _last_answer_marker(text)
     if marker is None:
         return None
-    last = [marker]
-    display = _DISPLAY_MATH.match(text, last[0].end())  # "the answer is:\n\\[\n6\n\\]"
+    display = _DISPLAY_MATH.match(text, marker.end())  # "the answer is:\n\\[\n6\n\\]"
     if display:
         stated = (display.group(1) or display.group(2)).strip()
-        return (stated, last[0].end()) if stated else None
-    rest = text[last[0].end() :].split("\n", 1)[0]
+        return (stated, marker.end()) if stated else None
+    rest = text[marker.end() :].split("\n", 1)[0]
     end = _SENTENCE_END.search(rest)
     stated = (rest[: end.start()] if end else rest).strip().strip("$*").strip()
     if _PROSE.search(_MATH_SPAN.sub("", stated)):
@@ -150,7 +149,7 @@ def _stated_answer(text: str) -> tuple[str, int] | None:
             stated = tail.strip("$*").strip()
         elif _NUMBER.search(tail):
             stated = last_number(tail) or stated
-    return (stated, last[0].end()) if stated else None
+    return (stated, marker.end()) if stated else None
 
 
 def _answer_like(text: str) -> bool:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from lm_eval_passk.grading.code.sandbox.definitions import Isolation, Limits
 from lm_eval_passk.grading.code.sandbox.kernel import _KEYCTL_JOIN_SESSION_KEYRING, _keyctl, _libc
 
+
 def _limit(limits: Limits, how: Isolation) -> Callable[[], None]:
     """The rlimits every process in the sandbox inherits, set between fork and exec."""
     processes = limits.processes if how.root else _own_process_count() + limits.processes
