@@ -288,10 +288,10 @@ def hub_cache(monkeypatch: pytest.MonkeyPatch):
     (path / "datasets--livecodebench" / "answers.json").write_text(json.dumps(_sum_answers()))
     path.chmod(0o755)
     monkeypatch.setenv("HF_HUB_CACHE", str(path))
-    sandbox.visibility._hidden_paths.cache_clear()
+    sandbox.visibility.hidden_paths.cache_clear()
     yield path
     shutil.rmtree(path)
-    sandbox.visibility._hidden_paths.cache_clear()
+    sandbox.visibility.hidden_paths.cache_clear()
 
 
 READ_ANSWERS = """
@@ -345,7 +345,7 @@ def test_only_the_system_and_the_interpreter_are_visible() -> None:
     (completed,) = run_sandboxed("import os\nprint(sorted(os.listdir('/')))\n", [b""])
     top = set(eval(completed.stdout))
     allowed = {"dev", "proc", "tmp"} | {p.strip("/") for p in sandbox.SYSTEM_READ_ONLY}
-    allowed |= {Path(p).parts[1] for p in sandbox.visibility._interpreter_paths()}
+    allowed |= {Path(p).parts[1] for p in sandbox.visibility.interpreter_paths()}
     assert top <= allowed, top - allowed
     assert not {"home", "run", "var", "work", "opt", "mnt"} & (top - allowed)
 
@@ -512,3 +512,111 @@ print(len(pids), {os.getpid()} in pids and os.path.exists("/proc/{os.getpid()}/c
     (completed,) = run_sandboxed(probe, [b""])
     count, sees_the_grader = completed.stdout.split()
     assert int(count) <= 3 and sees_the_grader == b"False", completed
+
+
+# 7. Memory held outside one process's address space
+
+# RLIMIT_AS (2 GiB per process) sees neither memfd pages nor the sum over processes: both
+# programs hold far more than the sandbox's cap, then answer correctly if they kept it all.
+HOARD_MEMFDS = """
+import os
+held = []
+chunk = b"x" * (1 << 20)
+for _ in range(270):  # 4 GiB in memfds of 15 MiB (under RLIMIT_FSIZE), none mapped
+    descriptor = os.memfd_create("hoard")
+    for _ in range(15):
+        os.write(descriptor, chunk)
+    held.append(descriptor)
+"""
+HOARD_PROCESSES = """
+import os, sys, time
+children = []
+for _ in range(6):  # 9 GiB: 1.5 GiB in each of six processes, each under its RLIMIT_AS
+    pid = os.fork()
+    if pid == 0:
+        block = bytearray(1536 << 20)
+        for at in range(0, len(block), 4096):
+            block[at] = 1
+        time.sleep(2)
+        os._exit(0)
+    children.append(pid)
+if any(os.waitpid(pid, 0)[1] != 0 for pid in children):
+    sys.exit(0)  # a child was killed: exit cleanly without the answer
+"""
+
+
+def _sandbox_cgroups() -> list[str]:
+    where = sandbox.cgroups.hierarchy()
+    assert where is not None
+    found = []
+    for directory in {where.memory, where.pids} - {None}:
+        found += [p.name for p in directory.glob(f"{sandbox.cgroups.PREFIX}-*-*")]  # type: ignore[union-attr]
+    return found
+
+
+needs_memory_cgroup = pytest.mark.skipif(
+    sandbox.cgroups.hierarchy() is None,
+    reason=f"no memory cgroup can be made here: {sandbox.cgroups.memory_cap_reason()}",
+)
+
+
+@needs_memory_cgroup
+@pytest.mark.parametrize("mode", ["bwrap", "fallback"])
+@pytest.mark.parametrize("hoard", [HOARD_MEMFDS, HOARD_PROCESSES], ids=["memfds", "processes"])
+def test_memory_held_in_memfds_or_across_processes_stops_at_the_sandbox_cap(
+    mode: str, hoard: str, request: pytest.FixtureRequest
+) -> None:
+    if mode == "fallback":
+        request.getfixturevalue("fallback")
+    elif sandbox.isolation().bwrap is None:
+        pytest.skip("bubblewrap is not installed")
+    test_input, expected = decode_tests(SUM).cases[0].input, decode_tests(SUM).cases[0].output
+    (completed,) = run_sandboxed(hoard + SUM_CORRECT, [test_input.encode()])
+    assert completed.memory_exceeded, completed
+    assert completed.stdout != expected.encode()
+    assert _sandbox_cgroups() == []
+    (honest,) = run_sandboxed(SUM_CORRECT, [test_input.encode()])
+    assert honest.exit_code == 0 and honest.stdout == expected.encode(), honest
+
+
+@needs_memory_cgroup
+def test_a_program_over_the_memory_cap_is_graded_memory_limit(engine: Engine) -> None:
+    hoarder, honest = fenced(HOARD_MEMFDS + SUM_CORRECT), fenced(SUM_CORRECT)
+    verdicts = grade_code_many([hoarder, honest], [SUM, SUM], engine=engine)
+    assert [v.reason for v in verdicts] == ["memory limit", "pass"], verdicts
+
+
+V1_MOUNTINFO = """\
+31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755
+35 31 0:32 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+39 31 0:36 / /sys/fs/cgroup/pids rw,relatime - cgroup cgroup rw,pids
+41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+"""
+V1_CGROUP = "8:pids:/\n4:memory:/jobs/42\n1:cpu:/\n0::/\n"
+
+
+def test_a_v1_memory_hierarchy_is_found_from_the_process_files() -> None:
+    found = sandbox.cgroups.find_hierarchy(
+        sandbox.cgroups.parse_mountinfo(V1_MOUNTINFO), sandbox.cgroups.parse_cgroup_file(V1_CGROUP)
+    )
+    assert found == sandbox.cgroups.Hierarchy(
+        1, Path("/sys/fs/cgroup/memory/jobs/42"), Path("/sys/fs/cgroup/pids")
+    )
+
+
+def test_a_v2_hierarchy_is_used_only_with_a_memory_controller(tmp_path: Path) -> None:
+    # A container's view: the mount shows the hierarchy from /kubepods/pod1 down.
+    own = tmp_path / "job"
+    own.mkdir()
+    mountinfo = f"50 40 0:40 /kubepods/pod1 {tmp_path} rw - cgroup2 cgroup2 rw,nsdelegate\n"
+    paths = sandbox.cgroups.parse_cgroup_file("0::/kubepods/pod1/job\n")
+    mounts = sandbox.cgroups.parse_mountinfo(mountinfo)
+    (own / "cgroup.controllers").write_text("cpu io memory pids\n")
+    assert sandbox.cgroups.find_hierarchy(mounts, paths) == sandbox.cgroups.Hierarchy(2, own, own)
+    (own / "cgroup.controllers").write_text("hugetlb\n")  # as on hybrid v1 machines
+    assert "no cgroup hierarchy with a memory controller" in str(
+        sandbox.cgroups.find_hierarchy(mounts, paths)
+    )
+    # A process whose cgroup lies outside what is mounted gets none.
+    outside = sandbox.cgroups.parse_cgroup_file("0::/elsewhere\n")
+    assert isinstance(sandbox.cgroups.find_hierarchy(mounts, outside), str)

@@ -207,7 +207,7 @@ def test_home_directories_and_run_are_hidden(mode: str, request: pytest.FixtureR
         # Only the way to the interpreter, where it lives in a hidden directory, remains.
         leading = {
             Path(p).relative_to(path).parts[0]
-            for p in sandbox.visibility._interpreter_paths()
+            for p in sandbox.visibility.interpreter_paths()
             if p.startswith(path + "/")
         }
         assert set(listing) <= leading, (path, listing)

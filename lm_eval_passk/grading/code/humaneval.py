@@ -176,6 +176,8 @@ def outcome_reason(completed: Completed, marker: bytes) -> str:
         return "timeout"
     if completed.output_truncated:
         return "fail: output limit"
+    if completed.memory_exceeded:
+        return "fail: memory limit"
     code = completed.exit_code
     if code is None:
         return "fail: ended by the sandbox"

@@ -33,6 +33,7 @@ WRONG_ANSWER = "wrong answer"
 OUTPUT_LIMIT = "output limit"
 TIMEOUT = "timeout"
 RUNTIME_ERROR = "runtime_error"
+MEMORY_LIMIT = "memory limit"  # killed at the sandbox's memory cap (a memory cgroup)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ def failure(kind: str, expected: str, completed: Completed) -> str | None:
         return TIMEOUT
     if completed.output_truncated:
         return OUTPUT_LIMIT
+    if completed.memory_exceeded:
+        return MEMORY_LIMIT
     if completed.exit_code != 0:
         return RUNTIME_ERROR
     actual = completed.stdout.decode("utf-8", errors="replace")

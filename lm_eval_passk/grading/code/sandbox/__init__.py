@@ -11,7 +11,9 @@ open files, core size and process count; each test's process also on CPU time an
 size. Without bubblewrap the same harness runs directly, with the same uid drop and
 rlimits, and, as root, its own network, IPC and mount namespaces; a loud warning says so,
 and `require_sandbox=True` makes it an error. A slot uid's keyrings and System V objects
-are cleared when the slot is released. docs/CODE.md gives the reasons for each limit.
+are cleared when the slot is released. Where the grader may make cgroups, each sandbox also
+gets a memory cgroup that counts what RLIMIT_AS misses (memfds, shared memory, the sum over
+processes). docs/CODE.md gives the reasons for each limit.
 
 The harness (`_harness.py`, in this package) runs a program's tests one after another in
 forked children, so a program costs one sandbox start and a fork per test; `run_sandboxed`
@@ -23,7 +25,7 @@ program can pass for a result, a time or another test's output.
 Modules, in the order a program meets them: `definitions` (Limits, Completed, the errors,
 Isolation), `probe` (bubblewrap found and working, or the fallback; `require_sandbox`),
 `slots` (a uid of its own as root, and that uid's cleanup: processes, keyrings, System V
-objects), `visibility` (the bubblewrap command: what is visible inside, the fallback's
+objects), `cgroups` (a memory and process cap per sandbox, where one can be made), `visibility` (the bubblewrap command: what is visible inside, the fallback's
 hidden directories, the environment), `rlimits` (limits applied before exec), `kernel`
 (libc and keyctl for those two), `supervise` (one running sandbox: sends tests, reads
 frames), `_harness` (the trusted half that runs inside the sandbox).
@@ -48,7 +50,7 @@ from lm_eval_passk.grading.code.sandbox.supervise import (
     GRACE_SECONDS,
     HARNESS_SOURCE,
     STARTUP_SECONDS,
-    _run,
+    run_in_box,
 )
 from lm_eval_passk.grading.code.sandbox.visibility import (
     CACHE_VARIABLES,
@@ -95,4 +97,4 @@ def run_sandboxed(
     list of arguments for `Solution().<func_name>`, the result that call's return value as
     JSON. A test that times out or prints too much ends its sandbox; a later input starts
     a fresh one."""
-    return _run(isolation(require_sandbox), source, inputs, kind, func_name, limits)
+    return run_in_box(isolation(require_sandbox), source, inputs, kind, func_name, limits)

@@ -21,6 +21,9 @@ class Limits:
     output_bytes: int = 64 * MiB  # stdout kept per test; more ends the test as a failure
     scratch_bytes: int = 64 * MiB  # the tmpfs that holds the working directory
     ipc_bytes: int = 64 * MiB  # System V shared memory in all (as root, in its IPC namespace)
+    # All memory of one sandbox, memfds, shared memory and tmpfs files included, where a
+    # memory cgroup can be made (cgroups.py): one full-size process and the harness fit.
+    sandbox_memory_bytes: int = 2 * GiB + 512 * MiB
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,7 @@ class Completed:
     output_truncated: bool = False  # printed more than Limits.output_bytes
     seconds: float = 0.0
     stderr: bytes = b""  # the last few kilobytes, for diagnosis only
+    memory_exceeded: bool = False  # the kernel killed in it for the sandbox's memory cap
 
 
 class SandboxUnavailable(RuntimeError):

@@ -13,7 +13,7 @@ from lm_eval_passk.grading.code.sandbox.definitions import (
     SandboxError,
     SandboxUnavailable,
 )
-from lm_eval_passk.grading.code.sandbox.supervise import _run
+from lm_eval_passk.grading.code.sandbox.supervise import run_in_box
 
 log = logging.getLogger("lm_eval.passk.sandbox")
 
@@ -58,7 +58,7 @@ def _choose_isolation() -> Isolation:
         return Isolation(None, root, "bubblewrap (bwrap) is not installed")
     candidate = Isolation(path, root)
     try:
-        (completed,) = _run(candidate, "print(6 * 7)", [b""], "stdin", None, Limits(seconds=30))
+        (completed,) = run_in_box(candidate, "print(6 * 7)", [b""], "stdin", None, Limits(seconds=30))
         works = completed.exit_code == 0 and completed.stdout.strip() == b"42"
         problem = completed.stderr.decode(errors="replace").strip()[-300:]
     except (SandboxError, OSError) as error:

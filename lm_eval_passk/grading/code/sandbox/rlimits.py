@@ -5,18 +5,28 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from lm_eval_passk.grading.code.sandbox.cgroups import MemoryCap
 from lm_eval_passk.grading.code.sandbox.definitions import Isolation, Limits
-from lm_eval_passk.grading.code.sandbox.kernel import _KEYCTL_JOIN_SESSION_KEYRING, _keyctl, _libc
+from lm_eval_passk.grading.code.sandbox.kernel import (
+    KEYCTL_JOIN_SESSION_KEYRING,
+    keyctl,
+    libc,
+)
 
 
-def _limit(limits: Limits, how: Isolation) -> Callable[[], None]:
-    """The rlimits every process in the sandbox inherits, set between fork and exec."""
+def limits_before_exec(
+    limits: Limits, how: Isolation, cap: MemoryCap | None = None
+) -> Callable[[], None]:
+    """The rlimits every process in the sandbox inherits, set between fork and exec, and
+    the sandbox's cgroups joined, so that everything it starts is charged to them."""
     processes = limits.processes if how.root else _own_process_count() + limits.processes
-    _libc()  # loaded before the fork
+    libc()  # loaded before the fork
 
     def apply() -> None:
         import resource
 
+        if cap is not None:
+            cap.join()
         resource.setrlimit(resource.RLIMIT_AS, (limits.memory_bytes, limits.memory_bytes))
         resource.setrlimit(resource.RLIMIT_NOFILE, (limits.open_files, limits.open_files))
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -26,7 +36,7 @@ def _limit(limits: Limits, how: Isolation) -> Callable[[], None]:
             adjust.write("1000")
         # Not the grader's session keyring: the harness makes a fresh one again once it
         # has its uid, and each test's process one of its own.
-        _keyctl(_KEYCTL_JOIN_SESSION_KEYRING, None)
+        keyctl(KEYCTL_JOIN_SESSION_KEYRING, None)
 
     return apply
 

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 
 from lm_eval_passk.grading.code.sandbox.definitions import SandboxError
-from lm_eval_passk.grading.code.sandbox.kernel import _clear_keyrings, _libc
+from lm_eval_passk.grading.code.sandbox.kernel import clear_keyrings, libc
 
 # Unprivileged uids for sandboxes started as root: one per concurrently running sandbox,
 # so that process counts (RLIMIT_NPROC is per uid) and the final kill of everything a uid
@@ -21,7 +21,7 @@ SLOT_UID_BASE = 61000
 SLOT_COUNT = 64
 
 
-class _Slot:
+class Slot:
     """An unprivileged uid held for one sandbox, through a lock file that the kernel
     releases if this process dies. The file records whether its last holder let go
     cleanly; if not, whatever still runs as the uid is killed before it is used again."""
@@ -117,9 +117,9 @@ def _remove_ipc_objects_of(uid: int) -> None:
     `uid` owns or created in this (the host's) IPC namespace: without bubblewrap, where the
     kernel refused the sandbox an IPC namespace of its own, they would outlive it."""
     removers = {
-        "shm": lambda ident: _libc().shmctl(ident, _IPC_RMID, None),
-        "msg": lambda ident: _libc().msgctl(ident, _IPC_RMID, None),
-        "sem": lambda ident: _libc().semctl(ident, 0, _IPC_RMID),
+        "shm": lambda ident: libc().shmctl(ident, _IPC_RMID, None),
+        "msg": lambda ident: libc().msgctl(ident, _IPC_RMID, None),
+        "sem": lambda ident: libc().semctl(ident, 0, _IPC_RMID),
     }
     for kind, remove in removers.items():
         try:
@@ -144,8 +144,8 @@ def _clean_uid(uid: int) -> None:
     """Remove what a program may have left to the uid beyond its processes and its
     sandbox: the keys in its per-uid keyrings, from a child that becomes `uid`."""
     _remove_ipc_objects_of(uid)
-    _libc()  # loaded here, while every file is readable
-    _as_uid(uid, _clear_keyrings)
+    libc()  # loaded here, while every file is readable
+    _as_uid(uid, clear_keyrings)
 
 
 def _kill_everything_of(uid: int) -> None:

@@ -14,21 +14,23 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
+from lm_eval_passk.grading.code.sandbox import cgroups
 from lm_eval_passk.grading.code.sandbox.definitions import (
     Completed,
     Isolation,
     Limits,
     SandboxError,
 )
-from lm_eval_passk.grading.code.sandbox.rlimits import _limit
-from lm_eval_passk.grading.code.sandbox.slots import _Slot
+from lm_eval_passk.grading.code.sandbox.rlimits import limits_before_exec
+from lm_eval_passk.grading.code.sandbox.slots import Slot
 from lm_eval_passk.grading.code.sandbox.visibility import (
     PROGRAM_ENVIRONMENT,
-    _bwrap_command,
-    _hidden_paths,
-    _interpreter_paths,
+    bwrap_command,
+    hidden_paths,
+    interpreter_paths,
 )
 
 STARTUP_SECONDS = 30.0  # interpreter start and imports, under whatever load the host has
@@ -36,10 +38,11 @@ GRACE_SECONDS = 0.5  # the harness times each test itself; this covers fork and 
 STDERR_TAIL_BYTES = 4096
 MAX_FRAME_HEADER = 24  # a tag, a decimal length and a newline
 MAX_FRAME_BYTES = 1 << 20  # the harness frames at most one pipe read (1 MiB) at a time
+BWRAP_PROCESSES = 2  # bubblewrap outside and its init inside: in the pids cgroup, not the uid's
 HARNESS_SOURCE = (Path(__file__).with_name("_harness.py")).read_text(encoding="utf-8")
 
 
-def _run(
+def run_in_box(
     how: Isolation,
     source: str,
     inputs: Iterable[bytes],
@@ -68,7 +71,20 @@ class _Box:
     def __init__(self, how: Isolation, program: dict, limits: Limits) -> None:
         self.limits = limits
         self.bwrap = how.bwrap is not None
-        self.slot = _Slot() if how.root else None
+        self.slot = Slot() if how.root else None
+        where = cgroups.hierarchy()
+        try:
+            self.cap = (
+                cgroups.MemoryCap(
+                    where, limits.sandbox_memory_bytes, limits.processes + BWRAP_PROCESSES
+                )
+                if where
+                else None
+            )
+        except BaseException:
+            if self.slot:
+                self.slot.release(everything_ended=True)
+            raise
         self.workdir_on_host: str | None = None
         self.alive = True
         self.raw = bytearray()  # frames from the harness not yet taken apart
@@ -83,14 +99,14 @@ class _Box:
             "ipc_bytes": limits.ipc_bytes,
             "chdir_done": how.bwrap is not None,
             "kill_all": how.bwrap is not None or how.root,
-            "hide": list(_hidden_paths()),
-            "expose": list(_interpreter_paths()),
+            "hide": list(hidden_paths()),
+            "expose": list(interpreter_paths()),
             "scratch_bytes": limits.scratch_bytes,
             "cpu_seconds": int(limits.seconds) + 1,
             "file_bytes": limits.file_bytes,
         }
         harness = [sys.executable, "-s", "-c", HARNESS_SOURCE, json.dumps(config)]
-        command = _bwrap_command(how, limits, harness) if how.bwrap else harness
+        command = bwrap_command(how, limits, harness) if how.bwrap else harness
         try:
             self.process = subprocess.Popen(
                 command,
@@ -100,11 +116,13 @@ class _Box:
                 cwd="/",
                 env=PROGRAM_ENVIRONMENT,
                 start_new_session=True,  # its own process group, killed as one
-                preexec_fn=_limit(limits, how),
+                preexec_fn=limits_before_exec(limits, how, self.cap),
             )
         except BaseException:
             if self.slot:
                 self.slot.release(everything_ended=True)
+            if self.cap:
+                self.cap.remove()
             raise
         self.selector = selectors.DefaultSelector()
         try:
@@ -133,6 +151,18 @@ class _Box:
         """Send one test's input; wait for its end frame, its time limit or the output cap.
         Its time is the harness's (fork to exit), bounded by the wait here; nothing the
         program prints can end a test or set its time (it never holds the channel)."""
+        completed = self._run_one(payload)
+        if self.cap is not None:
+            kills = self.cap.oom_kills()
+            if kills > self.cap.kills_before:
+                self.cap.kills_before = kills
+                note = b"\n[sandbox] killed at the sandbox's memory cap of %d MiB" % (
+                    self.limits.sandbox_memory_bytes >> 20
+                )
+                completed = replace(completed, memory_exceeded=True, stderr=completed.stderr + note)
+        return completed
+
+    def _run_one(self, payload: bytes) -> Completed:
         self.err.clear()
         self.out.clear()
         self._send(payload)
@@ -274,6 +304,9 @@ class _Box:
         if self.slot is not None:
             self.slot.release(everything_ended=self.bwrap and self._drained())
             self.slot = None
+        if self.cap is not None:
+            self.cap.remove()
+            self.cap = None
         self.selector.close()
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             if stream is not None:

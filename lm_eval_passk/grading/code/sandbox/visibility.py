@@ -18,7 +18,7 @@ from lm_eval_passk.grading.code.sandbox.definitions import Isolation, Limits, Mi
 SYSTEM_READ_ONLY = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
 # Without bubblewrap (the fallback, as root), the file system stays visible but for these,
 # which become empty: home directories (keys, tokens, caches with the benchmark's own
-# answers), /run (sockets of system services); `_hidden_paths` adds the temporary directory
+# answers), /run (sockets of system services); `hidden_paths` adds the temporary directory
 # (the grader's test files), the Hugging Face caches and the repository.
 HIDDEN = ("/root", "/home", "/run")
 # Environment variables naming caches that hold datasets (so expected outputs).
@@ -43,7 +43,7 @@ PROGRAM_ENVIRONMENT = {
 }
 
 
-def _bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[str]:
+def bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[str]:
     """Default-deny: the sandbox's root is an empty tmpfs into which only SYSTEM_READ_ONLY
     and the interpreter's own directories are bound, read-only, with a fresh /dev, /proc and
     a size-limited /tmp. Home directories, Hugging Face caches, the repository, the run's
@@ -70,7 +70,7 @@ def _bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[s
     command += ["--perms", "0777", "--dir", "/tmp/work", "--chdir", "/tmp/work"]
     visible = [p for p in SYSTEM_READ_ONLY if os.path.isdir(p) and not os.path.islink(p)]
     made: set[str] = set()
-    for path in _interpreter_paths():
+    for path in interpreter_paths():
         if any(path == v or path.startswith(v + "/") for v in visible):
             continue  # visible already
         parts = Path(path).parts
@@ -96,7 +96,7 @@ def _bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[s
 
 
 @cache
-def _hidden_paths() -> tuple[str, ...]:
+def hidden_paths() -> tuple[str, ...]:
     """Directories that become empty in the fallback's sandbox: HIDDEN, the temporary
     directory, the caches CACHE_VARIABLES name (which hold the benchmark's expected outputs),
     the repository this package runs from and the current directory."""
@@ -119,7 +119,7 @@ def _hidden_paths() -> tuple[str, ...]:
 
 
 @cache
-def _interpreter_paths() -> tuple[str, ...]:
+def interpreter_paths() -> tuple[str, ...]:
     """What the interpreter needs to start and import: its prefixes and site-packages."""
     candidates = {
         sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
