@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TextIO
 
 from lm_eval_passk.metrics import pass_at_k, report_ks
+from lm_eval_passk.run_format import GradingSettings
 
 TASK = "math500_passk"
 DATE = "2025-01-01T00-00-00.000000"
@@ -79,7 +80,7 @@ def sentence_pool(rng: random.Random, size: int = 4096) -> list[str]:
 
 
 def write_row(out: TextIO, index: int, pool: list[str], rng: random.Random) -> None:
-    """One problem's row, in the format of lm_eval_passk.analysis.demo._row."""
+    """One problem's row, in the run format (lm_eval_passk.run_format), as the demo writes it."""
     gold = str(rng.randint(1, 9999))
     rate = rng.random() ** 3  # mostly hard problems, a few easy ones
     flags = [rng.random() < rate for _ in range(SAMPLES)]
@@ -96,8 +97,7 @@ def write_row(out: TextIO, index: int, pool: list[str], rng: random.Random) -> N
         "doc_id": index,
         "doc": {
             "problem_id": f"bench-{index:04d}", "problem": f"Synthetic problem {index}.",
-            "answer": gold, "solution": "", "passk_task": "math500", "passk_grader": "default",
-            "passk_prompt": f"Synthetic problem {index}.",
+            "answer": gold, "solution": "", "passk_prompt": f"Synthetic problem {index}.",
         },
         "target": gold,
         "resps": [responses],
@@ -122,7 +122,9 @@ def write_samples(run_dir: Path, target_bytes: int, seed: int = 0) -> tuple[Path
             problems += 1
     results = {
         "results": {TASK: {}},
-        "configs": {TASK: {"task": TASK, "repeats": SAMPLES, "passk": {"n": SAMPLES, "ks": report_ks(SAMPLES)}}},
+        "configs": {TASK: {"task": TASK, "repeats": SAMPLES, "passk": {
+            "n": SAMPLES, "ks": report_ks(SAMPLES), **GradingSettings("math500").to_dict(),
+        }}},
         "model_name": MODEL,
         "date": DATE,
     }

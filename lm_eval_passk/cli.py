@@ -22,9 +22,10 @@ def _add_reading_options(parser: argparse.ArgumentParser) -> None:
     )
     # The names of lm_eval_passk.grading.config.CONFIGS, written out: importing the graders
     # here would cost every `lm-eval-passk` call 80 ms (tests/test_grading_rules.py checks).
-    parser.add_argument("--grader", choices=GRADER_NAMES, default="default",
+    parser.add_argument("--grader", choices=GRADER_NAMES, default=None,
                         help="grader used with --regrade or for runs without verdicts "
-                             "(docs/GRADING.md)")
+                             "(default: the grader the run was graded with, else default; "
+                             "docs/GRADING.md)")
     parser.add_argument("--judge", help="which judge's votes to use when a journal holds several")
     parser.add_argument("--resamples", type=int, default=1000, help="bootstrap resamples (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")

@@ -68,11 +68,14 @@ def test_reported_pass_at_k_is_the_mean_estimator_over_logged_counts(
         for row in rows:
             assert row[f"pass@{k}"] == pytest.approx(float(exact_pass_at_k(N, row["n_correct"], k)), abs=1e-12)
     assert "pass@16,passk" not in results
-    grading = math_run["results"]["configs"][task]["passk"]["grading"]
-    assert grading["grader"] == "default"
-    assert sum(grading["reasons"].values()) == 3 * N
-    assert grading["reasons"].get("match", 0) == sum(counts)
-    per_problem = math_run["results"]["configs"][task]["passk"]["problems"]
+    block = math_run["results"]["configs"][task]["passk"]
+    # The settings are recorded once, here, and not copied into any doc.
+    assert block["benchmark"] == task.removesuffix("_passk")
+    assert (block["grader"], block["response_prefix"], block["require_sandbox"]) == ("default", "", False)
+    assert not any(key in row["doc"] for row in rows for key in ("passk_task", "passk_grader", "passk_require_sandbox", "passk_response_prefix"))
+    assert sum(block["reasons"].values()) == 3 * N
+    assert block["reasons"].get("match", 0) == sum(counts)
+    per_problem = block["problems"]
     assert per_problem == {
         row["doc"]["problem_id"]: {"n_samples": N, "n_correct": row["n_correct"], "identical": False}
         for row in rows

@@ -33,7 +33,8 @@ def test_fixture_files_load(name: str) -> None:
     docs = load_test_split(name, data_dir=str(FIXTURE_DATA))
     assert len(docs) == 3
     assert all(doc["answer"] in ("2", "002") for doc in docs)
-    assert all(doc["passk_task"] == name for doc in docs)
+    assert all(doc["problem_id"] and doc["passk_prompt"] for doc in docs)
+    assert benchmark_module(name).load.benchmark == name
 
 
 @pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real benchmark files absent ({SHARED_DATA})")

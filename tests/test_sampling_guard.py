@@ -29,12 +29,10 @@ def test_filter_warns_loudly(tmp_path: Path, monkeypatch, caplog) -> None:
     from lm_eval_passk.tasks._common.filter import GradeAllResponses
 
     monkeypatch.setenv("LM_EVAL_PASSK_RAW_DIR", str(tmp_path))
-    docs = [
-        {"problem_id": f"p{i}", "passk_task": "math500", "passk_grader": "default", "answer": "2"} for i in range(3)
-    ]
+    docs = [{"problem_id": f"p{i}", "answer": "2"} for i in range(3)]
     resps = [["\\boxed{2}"] * 4, ["\\boxed{1}"] * 4, ["\\boxed{1}", "\\boxed{2}", "x", "y"]]
     with caplog.at_level(logging.WARNING, logger="lm_eval.passk"):
-        graded = GradeAllResponses().apply(resps, docs)
+        graded = GradeAllResponses(benchmark="math500").apply(resps, docs)
     assert "67% of problems got n identical responses" in caplog.text
     assert [g.identical for g in graded] == [True, True, False]
     assert [g.n_correct for g in graded] == [4, 0, 1]
@@ -59,5 +57,5 @@ def test_greedy_run_is_marked_in_results(tiny_model: Path, tmp_path: Path) -> No
     assert passk["sampling_degenerate"] is True
     assert passk["identical_fraction"] == 1.0
     assert results["results"]["math500_passk"]["identical_responses,passk"] == 1.0
-    assert passk["grading"]["grader"] == "paper"
-    assert sum(passk["grading"]["reasons"].values()) == 3 * 4
+    assert passk["grader"] == "paper"
+    assert sum(passk["reasons"].values()) == 3 * 4

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
+from lm_eval_passk.grading import Verdict
 from lm_eval_passk.metrics import pass_at_k, report_ks
+from lm_eval_passk.run_format import (
+    PROBLEM_ID,
+    PROMPT,
+    RESULTS_BLOCK,
+    GradingSettings,
+    verdict_json,
+    write_rows,
+)
 
 DEMO_TASK = "demo_math_passk"
 DEMO_DATE = "2025-01-01T00-00-00.000000"
@@ -43,18 +52,18 @@ def _row(index: int, n: int, correct: int, rng: np.random.Generator) -> dict:
         for j, ok in enumerate(flags)
     ]
     verdicts = [
-        json.dumps({"correct": bool(ok), "answer": gold if ok else str(int(gold) + 1 + j % 3), "reason": "match" if ok else "mismatch"})
+        verdict_json(
+            Verdict(bool(ok), gold if ok else str(int(gold) + 1 + j % 3), "match" if ok else "mismatch")
+        )
         for j, ok in enumerate(flags)
     ]
     ks = report_ks(n)
     doc = {
-        "problem_id": f"demo-{index:03d}",
+        PROBLEM_ID: f"demo-{index:03d}",
         "problem": f"Synthetic problem {index}.",
         "answer": gold,
         "solution": "",
-        "passk_task": "math500",
-        "passk_grader": "default",
-        "passk_prompt": f"Synthetic problem {index}.",
+        PROMPT: f"Synthetic problem {index}.",
     }
     return {
         "doc_id": index,
@@ -77,12 +86,17 @@ def write_run(directory: Path, model: str, rates: np.ndarray, n: int, seed: int)
     folder.mkdir(parents=True, exist_ok=True)
     rows = [_row(i, n, int(c), rng) for i, c in enumerate(counts)]
     with (folder / f"samples_{DEMO_TASK}_{DEMO_DATE}.jsonl").open("w") as out:
-        for row in rows:
-            out.write(json.dumps(row) + "\n")
+        write_rows(out, rows)
     ks = report_ks(n)
     results = {
         "results": {DEMO_TASK: {f"pass@{k},passk": float(np.mean([r[f"pass@{k}"] for r in rows])) for k in ks}},
-        "configs": {DEMO_TASK: {"task": DEMO_TASK, "repeats": n, "passk": {"n": n, "ks": ks}}},
+        "configs": {
+            DEMO_TASK: {
+                "task": DEMO_TASK,
+                "repeats": n,
+                RESULTS_BLOCK: {"n": n, "ks": ks, **GradingSettings("math500").to_dict()},
+            }
+        },
         "model_name": model,
         "date": DEMO_DATE,
     }

@@ -20,9 +20,16 @@ from lm_eval.api.instance import Instance
 from lm_eval.api.model import CacheHook
 from tqdm.auto import tqdm
 
-from lm_eval_passk.analysis.runs import GradedRow, graded_rows, latest_samples
-from lm_eval_passk.judge.journal import Journal, VoteKey, journal_path
 from lm_eval_passk.judge.verdict import parse_vote
+from lm_eval_passk.run_format import (
+    GradedRow,
+    Journal,
+    SamplesFile,
+    VoteKey,
+    graded_rows,
+    journal_path,
+    samples_files,
+)
 
 log = logging.getLogger("lm_eval.passk.judge")
 
@@ -72,10 +79,10 @@ class JudgeStats:
 
 
 def _requests(
-    samples: Path, task: str, lm: Any, judge: str, votes: int, template: str, chat: bool,
+    samples: SamplesFile, lm: Any, judge: str, votes: int, template: str, chat: bool,
     journal: Journal, stats: JudgeStats,
 ) -> Iterator[tuple[VoteKey, Any]]:
-    for row in graded_rows(samples, task):
+    for row in graded_rows(samples):
         for index, (response, correct) in enumerate(zip(row.responses, row.correct)):
             if not correct:  # only answer-correct responses are judged
                 continue
@@ -91,15 +98,15 @@ def _requests(
 
 
 def judge_samples(
-    lm: Any, samples: Path, task: str, judge: str, votes: int, template: str,
+    lm: Any, samples: SamplesFile, judge: str, votes: int, template: str,
     gen_kwargs: dict[str, Any], chat: bool,
 ) -> JudgeStats:
     """Judge every answer-correct response of one samples file, resuming its journal."""
-    journal = Journal(journal_path(samples))
+    journal = Journal(journal_path(samples.path))
     hook = _ArrivalHook(journal)
     lm.set_cache_hook(hook)
     stats = JudgeStats()
-    progress = tqdm(desc=f"judging {task}", unit=" votes")
+    progress = tqdm(desc=f"judging {samples.task}", unit=" votes")
     batch: list[tuple[VoteKey, Any]] = []
 
     def send() -> None:
@@ -119,7 +126,7 @@ def judge_samples(
         batch.clear()
 
     try:
-        for request in _requests(samples, task, lm, judge, votes, template, chat, journal, stats):
+        for request in _requests(samples, lm, judge, votes, template, chat, journal, stats):
             batch.append(request)
             if len(batch) >= CHUNK:
                 send()
@@ -142,7 +149,7 @@ def judge_run(
     missing = [p for p in ("{problem}", "{response}") if p not in template]
     if missing:
         raise ValueError(f"{template_path}: the template lacks {', '.join(missing)}")
-    available = latest_samples(run_dir)
+    available = samples_files(run_dir)
     chosen = tasks or sorted(available)
     unknown = sorted(set(chosen) - set(available))
     if unknown:
@@ -150,7 +157,7 @@ def judge_run(
     results = {}
     for task in chosen:
         stats = judge_samples(
-            lm, available[task], task, judge, votes, template, gen_kwargs or DEFAULT_GEN_KWARGS, chat
+            lm, available[task], judge, votes, template, gen_kwargs or DEFAULT_GEN_KWARGS, chat
         )
         log.info("%s: %d votes requested, %d already in the journal", task, stats.requested, stats.already_done)
         results[task] = stats

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from lm_eval_passk.jsonl import json_lines
-from lm_eval_passk.tasks._common.options import read_options
-from lm_eval_passk.tasks._common.prompts import RESPONSE_PREFIXES, render_prompt
+from lm_eval_passk.run_format import PROBLEM_ID, PROMPT, RECORD
+from lm_eval_passk.tasks._common.options import PassKOptions, read_options
+from lm_eval_passk.tasks._common.prompts import render_prompt
 
 
 @dataclass(frozen=True)
@@ -87,29 +88,25 @@ def load_problems(source: BenchmarkSource, data_dir: Path | None) -> list[Proble
     return problems
 
 
-def load_dataset(source: BenchmarkSource, **metadata: Any) -> Any:
-    """lm-eval `custom_dataset`: a DatasetDict with one `test` split of prompted problems."""
+def problems_dataset(source: BenchmarkSource, options: PassKOptions) -> Any:
+    """A DatasetDict with one `test` split of prompted problems. Only the problems go into
+    the docs; settings (grader, sandbox policy, response prefix) are the task's options,
+    recorded once in the results (lm_eval_passk.run_format)."""
     import datasets
 
-    options = read_options(metadata)
     problems = load_problems(source, options.data_dir)
     columns: dict[str, list[Any]] = {
-        "problem_id": [p.problem_id for p in problems],
+        PROBLEM_ID: [p.problem_id for p in problems],
         "problem": [p.problem for p in problems],
         "answer": [p.answer for p in problems],
         "solution": [p.solution for p in problems],
-        "passk_task": [source.name] * len(problems),
-        "passk_grader": [options.grader] * len(problems),
-        "passk_require_sandbox": [str(options.require_sandbox).lower()] * len(problems),
         # "<image>" marks where lm-eval's multimodal backends put the image.
-        "passk_prompt": [
+        PROMPT: [
             ("<image>" if p.image is not None else "") + render_prompt(options.prompt, p.problem)
             for p in problems
         ],
-        # The text lm-eval puts before each response (`gen_prefix`): graded as part of it.
-        "passk_response_prefix": [RESPONSE_PREFIXES.get(options.prompt, "")] * len(problems),
         # Records vary in shape from row to row: JSON text keeps Arrow's schema simple.
-        "passk_record": [json.dumps(p.record) if p.record is not None else "" for p in problems],
+        RECORD: [json.dumps(p.record) if p.record is not None else "" for p in problems],
     }
     features = None
     if any(p.image is not None for p in problems):
@@ -122,7 +119,29 @@ def load_dataset(source: BenchmarkSource, **metadata: Any) -> Any:
     return datasets.DatasetDict({"test": test})
 
 
-def grading_target(doc: dict[str, Any]) -> Any:
-    """What the grader compares a response with, for a doc of ours: the benchmark record
-    where the loader kept one (MathVista, LiveCodeBench), else the gold answer text."""
-    return json.loads(doc["passk_record"]) if doc.get("passk_record") else doc["answer"]
+Configure = Callable[[BenchmarkSource, dict[str, Any]], BenchmarkSource]
+
+
+class BenchmarkLoader:
+    """A task's `custom_dataset`: its benchmark, and how `--metadata` keys of its own
+    (a LiveCodeBench release, MathVista question types) narrow the source. PassKTask
+    calls `dataset` with the options it has read once; lm-eval's own call (another task
+    class using this loader) reads them here."""
+
+    def __init__(self, source: BenchmarkSource, configure: Configure | None = None) -> None:
+        self.source = source
+        self.configure = configure
+
+    @property
+    def benchmark(self) -> str:
+        return self.source.name
+
+    def dataset(self, options: PassKOptions, metadata: dict[str, Any]) -> Any:
+        source = self.configure(self.source, metadata) if self.configure else self.source
+        return problems_dataset(source, options)
+
+    def __call__(self, **metadata: Any) -> Any:
+        return self.dataset(read_options(metadata), metadata)
+
+    def __repr__(self) -> str:  # what lm-eval records as the task's custom_dataset
+        return f"BenchmarkLoader({self.source.name!r})"

@@ -19,11 +19,16 @@ from typing import Any
 from lm_eval.api.filter import Filter
 
 from lm_eval_passk.grading import Verdict, grade_many
-from lm_eval_passk.tasks._common.dataset import grading_target
 from lm_eval_passk.metrics.sampling import (
     all_identical,
     identical_fraction,
     sampling_is_degenerate,
+)
+from lm_eval_passk.run_format import (
+    PROBLEM_ID,
+    GradingSettings,
+    grading_target,
+    verdict_json,
 )
 
 # A child of lm-eval's logger, so our lines show up where and when lm-eval's do.
@@ -38,16 +43,17 @@ def raw_responses_dir() -> Path:
     return Path(configured) if configured else Path.home() / ".cache" / "lm_eval_passk" / "raw"
 
 
-def save_raw_responses(resps: Sequence[Sequence[str]], docs: Sequence[dict[str, Any]]) -> Path:
+def save_raw_responses(
+    benchmark: str, resps: Sequence[Sequence[str]], docs: Sequence[dict[str, Any]]
+) -> Path:
     """Write every problem's responses as JSON lines; return the file's path."""
     directory = raw_responses_dir()
     directory.mkdir(parents=True, exist_ok=True)
-    task = docs[0]["passk_task"]
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    path = directory / f"{task}_{stamp}_{os.getpid()}.jsonl"
+    path = directory / f"{benchmark}_{stamp}_{os.getpid()}.jsonl"
     with path.open("w", encoding="utf-8") as out:
         for doc, responses in zip(docs, resps):
-            record = {"problem_id": doc["problem_id"], "responses": list(responses)}
+            record = {"problem_id": doc[PROBLEM_ID], "responses": list(responses)}
             out.write(json.dumps(record, ensure_ascii=False) + "\n")
     return path
 
@@ -70,14 +76,21 @@ class GradedResponses(list):
     output as strings, so JSON keeps it machine-readable), plus the counts pass@k needs."""
 
     def __init__(self, verdicts: Sequence[Verdict], identical: bool) -> None:
-        super().__init__(json.dumps(v.to_dict(), ensure_ascii=False) for v in verdicts)
+        super().__init__(verdict_json(v) for v in verdicts)
         self.n_correct = sum(v.correct for v in verdicts)
         self.identical = identical
         self.reasons = Counter(v.reason for v in verdicts)
 
 
 class GradeAllResponses(Filter):
-    """Grade all n responses of all problems in one pass; one GradedResponses per problem."""
+    """Grade all n responses of all problems in one pass; one GradedResponses per problem.
+    Its options are the task's grading settings (PassKTask puts them in the filter config)."""
+
+    def __init__(
+        self, benchmark: str, grader: str = "default", response_prefix: str = "",
+        require_sandbox: bool = False,
+    ) -> None:
+        self.settings = GradingSettings(benchmark, grader, response_prefix, require_sandbox)
 
     def apply(
         self, resps: Iterable[Sequence[str]], docs: list[dict[str, Any]]
@@ -85,27 +98,26 @@ class GradeAllResponses(Filter):
         resps = [list(responses) for responses in resps]
         if not docs:
             return []
-        task, grader = docs[0]["passk_task"], docs[0]["passk_grader"]
-        path = save_raw_responses(resps, docs)
-        log.info("%s: raw responses of %d problems saved to %s", task, len(docs), path)
-        warn_if_degenerate(task, resps)
+        settings = self.settings
+        path = save_raw_responses(settings.benchmark, resps, docs)
+        log.info("%s: raw responses of %d problems saved to %s", settings.benchmark, len(docs), path)
+        warn_if_degenerate(settings.benchmark, resps)
 
         # All problems' responses in one call: one deduplicated, parallel pass.
         flat_responses = [
-            doc.get("passk_response_prefix", "") + response
-            for doc, responses in zip(docs, resps)
-            for response in responses
+            settings.response_prefix + response for responses in resps for response in responses
         ]
         targets = [grading_target(doc) for doc in docs]
         flat_targets = [target for target, responses in zip(targets, resps) for _ in responses]
         verdicts = grade_many(
-            task, flat_responses, flat_targets, grader=grader,
-            require_sandbox=docs[0].get("passk_require_sandbox") == "true",
+            settings.benchmark, flat_responses, flat_targets, grader=settings.grader,
+            require_sandbox=settings.require_sandbox,
         )
         reasons = Counter(verdict.reason for verdict in verdicts)
         log.info(
             "%s: graded %d responses with the %s grader: %s",
-            task, len(verdicts), grader, ", ".join(f"{r} {c}" for r, c in reasons.most_common()),
+            settings.benchmark, len(verdicts), settings.grader,
+            ", ".join(f"{r} {c}" for r, c in reasons.most_common()),
         )
 
         graded, start = [], 0

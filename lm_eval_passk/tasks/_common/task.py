@@ -9,48 +9,77 @@ from lm_eval.api.task import ConfigurableTask
 
 from lm_eval_passk.metrics import pass_at_k, report_ks
 from lm_eval_passk.metrics.sampling import sampling_is_degenerate
-from lm_eval_passk.tasks._common.filter import GradedResponses
+from lm_eval_passk.run_format import PROBLEM_ID, RESULTS_BLOCK, GradingSettings
+from lm_eval_passk.tasks._common.dataset import BenchmarkLoader
+from lm_eval_passk.tasks._common.filter import GradeAllResponses, GradedResponses
 from lm_eval_passk.tasks._common.options import read_options
 from lm_eval_passk.tasks._common.prompts import RESPONSE_PREFIXES
 
 # Per problem, besides pass@k: the counts the estimator used, and whether all n
 # responses were identical (its mean over problems is the run's degenerate-sampling mark).
 COUNT_METRICS = ("n_samples", "n_correct", "identical_responses")
+# A metric whose per-problem value is that problem's counts and reasons; its aggregation
+# builds the results' passk block from what lm-eval gathered from every rank.
+PROBLEMS_METRIC = "problems"
 
 
 class PassKTask(ConfigurableTask):
     """Draws n samples per problem (`repeats`, overridable by `--metadata '{"n": ...}'`)
-    and reports pass@k for k = 1, 2, 4, ..., n from the graded filter output."""
+    and reports pass@k for k = 1, 2, 4, ..., n from the graded filter output.
+
+    `--metadata` is read once, here: the grading settings become the options of the
+    `passk` filter and are recorded once, in the results' `passk` block; the docs hold
+    only the problems."""
 
     def __init__(self, config: dict[str, Any]) -> None:
         config = {key: value for key, value in config.items() if key != "class"}
-        options = read_options(config.get("metadata") or {})
-        self.n: int = options.n if options.n is not None else int(config.get("repeats", 1))
+        loader = config.get("custom_dataset")
+        if not isinstance(loader, BenchmarkLoader):
+            raise TypeError(
+                f"task {config.get('task')!r}: custom_dataset must be a BenchmarkLoader "
+                "(lm_eval_passk.tasks._common.dataset), as in the bundled task folders"
+            )
+        self.loader = loader
+        self.metadata: dict[str, Any] = dict(config.get("metadata") or {})
+        self.options = read_options(self.metadata)
+        self.settings = GradingSettings(
+            benchmark=loader.benchmark,
+            grader=self.options.grader,
+            response_prefix=RESPONSE_PREFIXES.get(self.options.prompt, ""),
+            require_sandbox=self.options.require_sandbox,
+        )
+        self.n: int = self.options.n if self.options.n is not None else int(config.get("repeats", 1))
         self.ks = report_ks(self.n)
         config["repeats"] = self.n
-        if options.prompt in RESPONSE_PREFIXES:
-            config["gen_prefix"] = RESPONSE_PREFIXES[options.prompt]
+        if self.settings.response_prefix:
+            config["gen_prefix"] = self.settings.response_prefix
+        # Keep and grade all n responses (lm-eval's default `take_first` keeps only one).
+        config["filter_list"] = [
+            {
+                "name": "passk",
+                "filter": [{"function": GradeAllResponses, **self.settings.to_dict()}],
+            }
+        ]
         config["metric_list"] = [
             {"metric": name, "aggregation": "mean", "higher_is_better": name != "identical_responses"}
             for name in [f"pass@{k}" for k in self.ks] + list(COUNT_METRICS)
+        ] + [
+            {"metric": PROBLEMS_METRIC, "aggregation": self._collect_problems, "higher_is_better": True}
         ]
         # A process_results in the config tells lm-eval not to look our metric names up in
         # its registry (and then in HF evaluate, over the network).
         config["process_results"] = self.process_results
         self._per_problem: dict[str, dict[str, Any]] = {}
         self._reasons: Counter[str] = Counter()
-        self.grader = options.grader
         super().__init__(config=config)
+
+    def download(self, dataset_kwargs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        """The problems, from the options read in __init__ (not read again)."""
+        self.dataset = self.loader.dataset(self.options, self.metadata)
 
     def process_results(self, doc: dict[str, Any], results: list[GradedResponses]) -> dict:
         (graded,) = results  # one request per problem; the filter packs its n verdicts
         n, c = len(graded), graded.n_correct
-        self._reasons.update(graded.reasons)
-        self._per_problem[doc["problem_id"]] = {
-            "n_samples": n,
-            "n_correct": c,
-            "identical": graded.identical,
-        }
         ks = [k for k in self.ks if k <= n]
         values = pass_at_k(n, c, ks)
         return {
@@ -58,22 +87,43 @@ class PassKTask(ConfigurableTask):
             "n_samples": n,
             "n_correct": c,
             "identical_responses": float(graded.identical),
+            PROBLEMS_METRIC: {
+                "id": doc[PROBLEM_ID], "n": n, "c": c, "identical": graded.identical,
+                "reasons": dict(graded.reasons),
+            },
         }
 
+    def _collect_problems(self, items: list[dict[str, Any]]) -> int:
+        """The `problems` metric's aggregation: lm-eval calls it once, on rank 0, with every
+        rank's per-problem items, before dump_config. Building the passk block here (not
+        from process_results, which each rank runs on its own share) keeps it complete
+        under data parallelism. Returns the number of problems."""
+        self._per_problem = {
+            item["id"]: {"n_samples": item["n"], "n_correct": item["c"], "identical": item["identical"]}
+            for item in items
+        }
+        self._reasons = Counter()
+        for item in items:
+            self._reasons.update(item["reasons"])
+        return len(items)
+
     def dump_config(self) -> dict:
-        """The task config, plus a `passk` block: every problem's n and c, and the
-        degenerate-sampling mark (results_*.json keeps this under configs.TASK.passk)."""
+        """The task config, plus a `passk` block: the grading settings, every problem's n
+        and c, and the degenerate-sampling mark (results_*.json keeps this under
+        configs.TASK.passk; lm_eval_passk.run_format reads it)."""
         config = super().dump_config()
         flags = [problem["identical"] for problem in self._per_problem.values()]
         fraction = sum(flags) / len(flags) if flags else 0.0
-        config["passk"] = {
+        config[RESULTS_BLOCK] = {
             "n": self.n,
             "ks": self.ks,
+            **self.settings.to_dict(),
+            "prompt": self.options.prompt,
             "identical_fraction": fraction,
             "sampling_degenerate": sampling_is_degenerate(fraction),
             # How each response's verdict was reached; timeouts and parse errors count as
             # wrong and are reported here, never raised.
-            "grading": {"grader": self.grader, "reasons": dict(self._reasons)},
+            "reasons": dict(self._reasons),
             "problems": self._per_problem,
         }
         return config

@@ -6,7 +6,7 @@ which the grader compares numerically.
 
 from typing import Any
 
-from lm_eval_passk.tasks._common.dataset import BenchmarkSource, Problem, load_dataset
+from lm_eval_passk.tasks._common.dataset import BenchmarkLoader, BenchmarkSource, Problem
 
 
 def to_problem(row: dict[str, Any], index: int) -> Problem:
@@ -27,5 +27,4 @@ SOURCE = BenchmarkSource(
 )
 
 
-def load(**metadata: Any) -> Any:
-    return load_dataset(SOURCE, **metadata)
+load = BenchmarkLoader(SOURCE)

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from lm_eval_passk.tasks._common.dataset import BenchmarkSource, Problem, load_dataset
+from lm_eval_passk.tasks._common.dataset import BenchmarkLoader, BenchmarkSource, Problem
 
 
 def to_problem(row: dict[str, Any], index: int) -> Problem:
@@ -24,5 +24,4 @@ SOURCE = BenchmarkSource(
 )
 
 
-def load(**metadata: Any) -> Any:
-    return load_dataset(SOURCE, **metadata)
+load = BenchmarkLoader(SOURCE)

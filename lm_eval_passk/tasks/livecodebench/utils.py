@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lm_eval_passk.tasks._common.dataset import BenchmarkSource, Problem, jsonl_rows, load_dataset
+from lm_eval_passk.tasks._common.dataset import BenchmarkLoader, BenchmarkSource, Problem, jsonl_rows
 
 HUB_REPO = "livecodebench/code_generation_lite"
 RELEASES = {f"release_v{k}": [f"test{'' if i == 1 else i}.jsonl" for i in range(1, k + 1)] for k in range(1, 7)}
@@ -96,7 +96,8 @@ SOURCE = BenchmarkSource(
 )
 
 
-def load(**metadata: Any) -> Any:
+def for_window(source: BenchmarkSource, metadata: dict[str, Any]) -> BenchmarkSource:
+    """The source narrowed to `release` and the `start_date`..`end_date` window."""
     release, start, end = (
         metadata.get(key, default) for key, default in zip(("release", "start_date", "end_date"), DEFAULT_WINDOW)
     )
@@ -104,10 +105,12 @@ def load(**metadata: Any) -> Any:
     for key, value in (("start_date", start), ("end_date", end)):
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", str(value)):
             raise ValueError(f"--metadata '{key}' must be a date YYYY-MM-DD, got {value!r}")
-    source = replace(
-        SOURCE,
+    return replace(
+        source,
         read_local=local_rows(release),
         read_hub=hub_rows(release),
         include=lambda row: in_window(row, start, end),
     )
-    return load_dataset(source, **metadata)
+
+
+load = BenchmarkLoader(SOURCE, for_window)

@@ -5,7 +5,7 @@ Both carry problem, solution, answer and unique_id (e.g. "test/precalculus/807.j
 
 from typing import Any
 
-from lm_eval_passk.tasks._common.dataset import BenchmarkSource, Problem, load_dataset
+from lm_eval_passk.tasks._common.dataset import BenchmarkLoader, BenchmarkSource, Problem
 
 
 def to_problem(row: dict[str, Any], index: int) -> Problem:
@@ -26,5 +26,4 @@ SOURCE = BenchmarkSource(
 )
 
 
-def load(**metadata: Any) -> Any:
-    return load_dataset(SOURCE, **metadata)
+load = BenchmarkLoader(SOURCE)

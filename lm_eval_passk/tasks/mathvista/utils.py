@@ -11,7 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lm_eval_passk.tasks._common.dataset import BenchmarkSource, DataError, Problem, load_dataset
+from lm_eval_passk.tasks._common.dataset import BenchmarkLoader, BenchmarkSource, DataError, Problem
 
 QUESTION_TYPES = ("free_form", "multi_choice")
 RECORD_FIELDS = ("pid", "question", "choices", "unit", "precision", "answer", "question_type", "answer_type")
@@ -71,12 +71,15 @@ SOURCE = BenchmarkSource(
 )
 
 
-def load(**metadata: Any) -> Any:
+def for_question_types(source: BenchmarkSource, metadata: dict[str, Any]) -> BenchmarkSource:
+    """The source narrowed to `question_types` (free-form only, by default)."""
     question_types = metadata.get("question_types", ["free_form"])
     if not question_types or not set(question_types) <= set(QUESTION_TYPES):
         raise ValueError(
             f"--metadata 'question_types' must be a non-empty list of {', '.join(QUESTION_TYPES)}, "
             f"got {question_types!r}"
         )
-    source = replace(SOURCE, include=lambda row: row["question_type"] in question_types)
-    return load_dataset(source, **metadata)
+    return replace(source, include=lambda row: row["question_type"] in question_types)
+
+
+load = BenchmarkLoader(SOURCE, for_question_types)

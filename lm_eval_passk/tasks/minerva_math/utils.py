@@ -7,7 +7,7 @@ and no answer field: the gold answer is the last \\boxed{} of the solution.
 from typing import Any
 
 from lm_eval_passk.grading.extract import last_boxed
-from lm_eval_passk.tasks._common.dataset import BenchmarkSource, Problem, load_dataset
+from lm_eval_passk.tasks._common.dataset import BenchmarkLoader, BenchmarkSource, Problem
 
 
 def to_problem(row: dict[str, Any], index: int) -> Problem:
@@ -31,5 +31,4 @@ SOURCE = BenchmarkSource(
 )
 
 
-def load(**metadata: Any) -> Any:
-    return load_dataset(SOURCE, **metadata)
+load = BenchmarkLoader(SOURCE)
