@@ -36,6 +36,20 @@ def _add_output_options(parser: argparse.ArgumentParser, formats: list[str]) -> 
     parser.add_argument("--out", type=Path, help="also write tables and plots (PNG, SVG) to this directory")
 
 
+def _k_values(text: str) -> list[int]:
+    """`--k`: comma-separated positive integers, each named when it is not one."""
+    ks = []
+    for part in text.split(","):
+        try:
+            k = int(part)
+        except ValueError:
+            k = 0
+        if k < 1:
+            raise argparse.ArgumentTypeError(f"{part.strip()!r} is not a positive integer (e.g. --k 1,256)")
+        ks.append(k)
+    return list(dict.fromkeys(ks))  # a k given twice is one column
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lm-eval-passk",
@@ -57,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     leaderboard = commands.add_parser("leaderboard", help="models x (task, k) table for a paper or model card")
     leaderboard.add_argument("runs", nargs="+", type=Path, metavar="RUN")
-    leaderboard.add_argument("--k", default="1,256", help="comma-separated k values (default 1,256)")
+    leaderboard.add_argument("--k", type=_k_values, default="1,256",
+                             help="comma-separated positive k values (default 1,256)")
     _add_reading_options(leaderboard)
     _add_output_options(leaderboard, ["markdown", "csv"])
 
@@ -164,14 +179,10 @@ def run_compare(args: argparse.Namespace) -> None:
 def run_leaderboard(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import render, summary
 
-    try:
-        ks = [int(k) for k in args.k.split(",")]
-    except ValueError:
-        raise ValueError(f"--k must be comma-separated integers, got {args.k!r}") from None
-    document = summary.report(_read_runs(args.runs, args), _settings(args))
+    document = summary.report(_read_runs(args.runs, args), _settings(args), extra_ks=args.k)
     writers = {
-        "markdown": lambda d: render.leaderboard_markdown(d, ks),
-        "csv": lambda d: render.leaderboard_csv(d, ks),
+        "markdown": lambda d: render.leaderboard_markdown(d, args.k),
+        "csv": lambda d: render.leaderboard_csv(d, args.k),
     }
     _emit(document, args, writers, None, "leaderboard")
 

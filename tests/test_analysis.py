@@ -249,3 +249,55 @@ def test_lm_evals_own_humaneval_samples_are_graded_in_the_sandbox(tmp_path: Path
     summary = next(iter(json.loads(out)["tasks"]["humaneval"].values()))
     assert summary["n"] == 4
     assert summary["pass_at_k"]["1"] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize(("k", "bad"), [("0", "'0'"), ("1,-2", "'-2'"), ("1.5", "'1.5'"), ("1,x", "'x'")])
+def test_leaderboard_rejects_a_k_that_is_not_a_positive_integer(two_runs, k: str, bad: str, capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:  # argparse's error: before any run is read
+        main(["leaderboard", *map(str, two_runs), "--k", k])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert f"argument --k: {bad} is not a positive integer" in err
+
+
+def test_leaderboard_says_what_a_dash_means(tmp_path: Path, capsys) -> None:
+    """n = 8 and n = 4 runs: `-` at k > n, explained under the table; any k <= n is
+    computed, powers of two or not; CSV leaves the cell empty."""
+    base = write_run(tmp_path / "base", "org/base", BASE)
+    small = write_run(tmp_path / "small", "org/small", {"p1": (4, 1), "p2": (4, 0)})
+    other = write_run(tmp_path / "other", "org/other", {"q1": (8, 2)}, task="other_passk")
+    runs = [str(base), str(small), str(other)]
+    code, out, _ = run_cli("leaderboard", *runs, "--k", "3,8", capsys=capsys)
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0] == "| model | toy_passk pass@3 | toy_passk pass@8 | other_passk pass@3 | other_passk pass@8 |"
+    assert lines[2] == f"| org/base | {100 * mean_exact(BASE, 3):.1f} | {100 * mean_exact(BASE, 8):.1f} |  |  |"
+    assert lines[3] == "| org/small | 37.5 | - |  |  |"  # pass@3 at n = 4, c = 1: 3/4; c = 0: 0
+    assert lines[4] == "| org/other |  |  | 64.3 | 100.0 |"  # 1 - C(6,3)/C(8,3) = 1 - 20/56
+    assert lines[5:] == [
+        "",
+        (
+            "`-`: k is above the run's n (samples per problem), where pass@k is undefined; "
+            "empty: no run of that model on that task"
+        ),
+    ]
+    csv_lines = run_cli("leaderboard", *runs, "--k", "3,8", "--format", "csv", capsys=capsys)[1].splitlines()
+    assert csv_lines[2] == "org/small,37.5,,,"
+    no_dash = run_cli("leaderboard", runs[0], "--k", "1", capsys=capsys)[1]
+    assert "`-`" not in no_dash and len(no_dash.splitlines()) == 3
+
+
+def test_report_and_compare_tables_say_what_a_dash_means(two_runs, tmp_path: Path, capsys) -> None:
+    small = write_run(tmp_path / "small", "org/small", {"p1": (4, 1), "p2": (4, 0)})
+    note = "k is above the run's n (samples per problem), where pass@k is undefined"
+    for command in ("report", "compare"):
+        table = run_cli(command, str(two_runs[0]), str(small), capsys=capsys)[1]
+        rows = table.splitlines()
+        (row_8,) = [row for row in rows if row.startswith("8 ")]
+        assert row_8.endswith("-")
+        assert rows[rows.index(row_8) + 1 : rows.index(row_8) + 3] == ["", f"'-': {note}"]
+        markdown = run_cli(command, str(two_runs[0]), str(small), "--format", "markdown", capsys=capsys)[1]
+        assert f"\n\n`-`: {note}\n" in markdown
+    same_n = run_cli("compare", *map(str, two_runs), capsys=capsys)[1]
+    assert note not in same_n
+

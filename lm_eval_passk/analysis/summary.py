@@ -5,6 +5,7 @@ All values are fractions in [0, 1]; k keys are strings, as in the JSON output.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,13 +62,17 @@ def cot_pass_at_k(run: TaskRun, ids: list[str], ks: list[int], rule: str) -> np.
     return pass_at_k(n, d, np.array(ks)[None, :]).mean(axis=0)
 
 
-def report(runs: list[TaskRun], settings: BootstrapSettings) -> dict[str, Any]:
-    """{"tasks": {task: {model: summary}}} for every task of every run."""
+def report(
+    runs: list[TaskRun], settings: BootstrapSettings, extra_ks: Sequence[int] = ()
+) -> dict[str, Any]:
+    """{"tasks": {task: {model: summary}}} for every task of every run; `extra_ks` (the
+    leaderboard's, e.g. 3) are added to k = 1, 2, 4, ..., n where a run reaches them."""
     tasks: dict[str, dict[str, Any]] = {}
     for run in runs:
         ids = sorted(run.problems)
         weights = resample_weights(len(ids), settings.resamples, settings.seed)
-        tasks.setdefault(run.task, {})[run.model] = model_summary(run, ids, weights)
+        ks = sorted(set(report_ks(run.n)) | {k for k in extra_ks if k <= run.n})
+        tasks.setdefault(run.task, {})[run.model] = model_summary(run, ids, weights, ks)
     return {"tasks": tasks, "bootstrap": vars(settings) | {"level": 0.95}}
 
 
