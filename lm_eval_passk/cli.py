@@ -101,19 +101,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_runs(paths: list[Path], args: argparse.Namespace) -> list[Any]:
+def _read_runs(paths: list[Path], args: argparse.Namespace) -> list[list[Any]]:
+    """Each run directory's task runs, labelled so that no two runs of a task share a name."""
     from lm_eval_passk.analysis.runs import read_run
+    from lm_eval_passk.analysis.summary import label_runs
 
-    runs = []
-    for path in paths:
-        runs += read_run(path, regrade=args.regrade, grader=args.grader, judge=args.judge)
-    seen: dict[tuple[str, str], int] = {}
-    for run in runs:  # two runs of one model on one task: tell them apart by directory
-        key = (run.task, run.model)
-        seen[key] = seen.get(key, 0) + 1
-    for run in runs:
-        if seen[(run.task, run.model)] > 1:
-            run.model = f"{run.model} ({run.source.parent})"
+    runs = [read_run(path, regrade=args.regrade, grader=args.grader, judge=args.judge) for path in paths]
+    label_runs(list(zip(paths, runs)))
     return runs
 
 
@@ -151,7 +145,8 @@ def _json(document: dict[str, Any]) -> str:
 def run_report(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import plots, render, summary
 
-    document = summary.report(_read_runs(args.runs, args), _settings(args))
+    runs = [run for directory in _read_runs(args.runs, args) for run in directory]
+    document = summary.report(runs, _settings(args))
     writers = {
         "table": render.report_text,
         "json": _json,
@@ -164,9 +159,10 @@ def run_report(args: argparse.Namespace) -> None:
 def run_compare(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import plots, render, summary
 
-    document = summary.compare(
-        _read_runs([args.base], args), _read_runs([args.rl], args), _settings(args)
-    )
+    base, rl = _read_runs([args.base, args.rl], args)
+    for warning in summary.same_run_warnings(base, rl):
+        print(f"lm-eval-passk: warning: {warning}", file=sys.stderr)
+    document = summary.compare(base, rl, _settings(args))
     writers = {
         "table": render.compare_text,
         "json": _json,
@@ -179,7 +175,8 @@ def run_compare(args: argparse.Namespace) -> None:
 def run_leaderboard(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import render, summary
 
-    document = summary.report(_read_runs(args.runs, args), _settings(args), extra_ks=args.k)
+    runs = [run for directory in _read_runs(args.runs, args) for run in directory]
+    document = summary.report(runs, _settings(args), extra_ks=args.k)
     writers = {
         "markdown": lambda d: render.leaderboard_markdown(d, args.k),
         "csv": lambda d: render.leaderboard_csv(d, args.k),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import shutil
 import subprocess
 import sys
 from fractions import Fraction
@@ -301,3 +302,49 @@ def test_report_and_compare_tables_say_what_a_dash_means(two_runs, tmp_path: Pat
     same_n = run_cli("compare", *map(str, two_runs), capsys=capsys)[1]
     assert note not in same_n
 
+
+def test_compare_warns_when_both_sides_are_one_run(two_runs, tmp_path: Path, capsys) -> None:
+    base = two_runs[0]
+    (tmp_path / "alias").symlink_to(base)
+    copy = tmp_path / "copy"
+    shutil.copytree(base, copy)
+    for rl in (base, tmp_path / "alias", base / "org__base"):  # one samples file, three paths
+        code, _, err = run_cli("compare", str(base), str(rl), capsys=capsys)
+        assert code == 0
+        assert "lm-eval-passk: warning: toy_passk: base and rl are the same run (both read " in err
+    err = run_cli("compare", str(base), str(copy), capsys=capsys)[2]
+    assert "lm-eval-passk: warning: toy_passk: base and rl have the same counts on every problem" in err
+    err = run_cli("compare", *map(str, two_runs), capsys=capsys)[2]
+    assert "warning" not in err
+
+
+def test_runs_of_one_model_are_labelled_by_directory(tmp_path: Path, capsys) -> None:
+    """Two runs of org/m (say before and after a fix): every output tells them apart."""
+    first = write_run(tmp_path / "first", "org/m", BASE)
+    second = write_run(tmp_path / "second", "org/m", RL)
+    labels = ["org/m (first)", "org/m (second)"]
+    compared = json.loads(run_cli("compare", str(first), str(second), "--format", "json", capsys=capsys)[1])
+    comparison = compared["tasks"]["toy_passk"]
+    assert [comparison["base"]["model"], comparison["rl"]["model"]] == labels
+    table = run_cli("compare", str(first), str(second), capsys=capsys)[1]
+    assert table.splitlines()[2].split("  ")[:3] == ["k", "base: org/m (first)", "rl: org/m (second)"]
+    compare_csv = run_cli("compare", str(first), str(second), "--format", "csv", capsys=capsys)[1]
+    assert {line.split(",")[2] for line in compare_csv.splitlines()[1:]} == {*labels, ""}
+    reported = json.loads(run_cli("report", str(first), str(second), "--format", "json", capsys=capsys)[1])
+    assert list(reported["tasks"]["toy_passk"]) == labels
+    assert [s["model"] for s in reported["tasks"]["toy_passk"].values()] == labels
+    board = run_cli("leaderboard", str(first), str(second), "--k", "1", capsys=capsys)[1].splitlines()
+    assert [row.split(" | ")[0] for row in board[2:4]] == ["| org/m (first)", "| org/m (second)"]
+    # The same directory twice: two entries, not one that hides the other.
+    twice = json.loads(run_cli("report", str(first), str(first), "--format", "json", capsys=capsys)[1])
+    assert list(twice["tasks"]["toy_passk"]) == ["org/m (first)", "org/m (first) #2"]
+
+
+def test_one_model_split_over_directories_by_task_is_one_row(tmp_path: Path, capsys) -> None:
+    """One lm_eval call per task, each into its own directory: still one model, one row."""
+    toy = write_run(tmp_path / "toy", "org/m", BASE)
+    other = write_run(tmp_path / "other", "org/m", RL, task="other_passk")
+    board = run_cli("leaderboard", str(toy), str(other), "--k", "1", capsys=capsys)[1].splitlines()
+    assert board[0] == "| model | toy_passk pass@1 | other_passk pass@1 |"
+    assert board[2] == f"| org/m | {100 * mean_exact(BASE, 1):.1f} | {100 * mean_exact(RL, 1):.1f} |"
+    assert len(board) == 3
