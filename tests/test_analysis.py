@@ -92,24 +92,48 @@ def test_compare_crossover_delta_se_coverage(two_runs, capsys) -> None:
     code, out, _ = run_cli("compare", *map(str, two_runs), "--format", "json", capsys=capsys)
     assert code == 0
     comparison = json.loads(out)["tasks"]["toy_passk"]
-    base_curve = {k: mean_exact(BASE, k) for k in (1, 2, 4, 8)}
-    rl_curve = {k: mean_exact(RL, k) for k in (1, 2, 4, 8)}
-    # By hand: pass@1 base 1/8 < rl 11/32; at k = 8 base 3/4 = rl 3/4 (ties count for base);
-    # k = 4: base 1 - ... computed exactly above.
-    expected_crossover = min(k for k in (1, 2, 4, 8) if base_curve[k] >= rl_curve[k])
-    assert comparison["crossover_k"] == expected_crossover
-    # n = 8 < 256: ΔSE uses the largest k there is, and says so.
+    # By hand, pass@k = 1 - C(8 - c, k) / C(8, k) averaged over p1..p4:
+    #   k      1      2       4      8
+    #   base   1/8    27/112  25/56  3/4    (p1, p2, p3 solvable)
+    #   rl     11/32  23/56   27/56  1/2    (p1 always, p4 3 times in 8)
+    # RL leads up to k = 4; at k = 8 base 3/4 > rl 1/2, so the curves cross at 8.
+    base_curve = {1: Fraction(1, 8), 2: Fraction(27, 112), 4: Fraction(25, 56), 8: Fraction(3, 4)}
+    rl_curve = {1: Fraction(11, 32), 2: Fraction(23, 56), 4: Fraction(27, 56), 8: Fraction(1, 2)}
+    for k in (1, 2, 4, 8):
+        assert comparison["base"]["pass_at_k"][str(k)] == pytest.approx(float(base_curve[k]), abs=1e-12)
+        assert comparison["rl"]["pass_at_k"][str(k)] == pytest.approx(float(rl_curve[k]), abs=1e-12)
+    assert comparison["crossover_k"] == 8
+    # n = 8 < 256: ΔSE uses the largest k there is, and says so: 3/4 - 11/32 = 13/32.
     assert comparison["delta_se"]["k"] == 8
-    assert comparison["delta_se"]["value"] == pytest.approx(base_curve[8] - rl_curve[1], abs=1e-12)
+    assert comparison["delta_se"]["value"] == pytest.approx(13 / 32, abs=1e-12)
     assert comparison["coverage"] == {
         "both": 1, "base_only": 2, "rl_only": 1, "neither": 0,
         "base_only_ids": ["p2", "p3"], "rl_only_ids": ["p4"],
     }
-    for k in ("1", "2", "4", "8"):
-        difference = comparison["difference"][k]
-        assert difference["value"] == pytest.approx(base_curve[int(k)] - rl_curve[int(k)], abs=1e-12)
+    for k, expected in {1: Fraction(-7, 32), 2: Fraction(-19, 112), 4: Fraction(-1, 28), 8: Fraction(1, 4)}.items():
+        difference = comparison["difference"][str(k)]
+        assert difference["value"] == pytest.approx(float(expected), abs=1e-12)
         assert difference["ci95"][0] <= difference["value"] <= difference["ci95"][1]
     assert comparison["base"]["model"] == "org/base" and comparison["rl"]["model"] == "org/rl"
+
+
+@pytest.mark.parametrize(
+    ("base", "rl", "tied_k"),
+    [
+        # k = 1: base 1/4 < rl 1/2. k = 2: base 1 - C(3,2)/C(4,2) = 1/2 on both problems,
+        # rl (1 + 0)/2 = 1/2: tied. k = 4: base 1 > rl 1/2.
+        ({"p1": (4, 1), "p2": (4, 1)}, {"p1": (4, 4), "p2": (4, 0)}, 2),
+        # Tied only at the last k: base 1/2 then 1, rl 1 then 1.
+        ({"p1": (2, 1)}, {"p1": (2, 2)}, 2),
+    ],
+)
+def test_crossover_at_a_tie_is_the_tied_k(tmp_path: Path, base: dict, rl: dict, tied_k: int, capsys) -> None:
+    """Equal curves count for the base model (docs/ANALYSIS.md: "at least")."""
+    runs = write_run(tmp_path / "b", "b", base), write_run(tmp_path / "r", "r", rl)
+    comparison = json.loads(run_cli("compare", *map(str, runs), "--format", "json", capsys=capsys)[1])["tasks"]["toy_passk"]
+    assert comparison["base"]["pass_at_k"]["1"] < comparison["rl"]["pass_at_k"]["1"]
+    assert comparison["base"]["pass_at_k"][str(tied_k)] == comparison["rl"]["pass_at_k"][str(tied_k)]
+    assert comparison["crossover_k"] == tied_k
 
 
 def test_no_crossover_is_null(tmp_path: Path, capsys) -> None:
