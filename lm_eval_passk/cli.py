@@ -37,6 +37,20 @@ def _add_output_options(parser: argparse.ArgumentParser, formats: list[str]) -> 
     parser.add_argument("--out", type=Path, help="also write tables and plots (PNG, SVG) to this directory")
 
 
+def _k_values(text: str) -> list[int]:
+    """`--k`: comma-separated positive integers, each named when it is not one."""
+    ks = []
+    for part in text.split(","):
+        try:
+            k = int(part)
+        except ValueError:
+            k = 0
+        if k < 1:
+            raise argparse.ArgumentTypeError(f"{part.strip()!r} is not a positive integer (e.g. --k 1,256)")
+        ks.append(k)
+    return list(dict.fromkeys(ks))  # a k given twice is one column
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lm-eval-passk",
@@ -58,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     leaderboard = commands.add_parser("leaderboard", help="models x (task, k) table for a paper or model card")
     leaderboard.add_argument("runs", nargs="+", type=Path, metavar="RUN")
-    leaderboard.add_argument("--k", default="1,256", help="comma-separated k values (default 1,256)")
+    leaderboard.add_argument("--k", type=_k_values, default="1,256",
+                             help="comma-separated positive k values (default 1,256)")
     _add_reading_options(leaderboard)
     _add_output_options(leaderboard, ["markdown", "csv"])
 
@@ -87,19 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _read_runs(paths: list[Path], args: argparse.Namespace) -> list[Any]:
+def _read_runs(paths: list[Path], args: argparse.Namespace) -> list[list[Any]]:
+    """Each run directory's task runs, labelled so that no two runs of a task share a name."""
     from lm_eval_passk.analysis.runs import read_run
+    from lm_eval_passk.analysis.summary import label_runs
 
-    runs = []
-    for path in paths:
-        runs += read_run(path, regrade=args.regrade, grader=args.grader, judge=args.judge)
-    seen: dict[tuple[str, str], int] = {}
-    for run in runs:  # two runs of one model on one task: tell them apart by directory
-        key = (run.task, run.model)
-        seen[key] = seen.get(key, 0) + 1
-    for run in runs:
-        if seen[(run.task, run.model)] > 1:
-            run.model = f"{run.model} ({run.source.parent})"
+    runs = [read_run(path, regrade=args.regrade, grader=args.grader, judge=args.judge) for path in paths]
+    label_runs(list(zip(paths, runs)))
     return runs
 
 
@@ -137,7 +146,8 @@ def _json(document: dict[str, Any]) -> str:
 def run_report(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import plots, render, summary
 
-    document = summary.report(_read_runs(args.runs, args), _settings(args))
+    runs = [run for directory in _read_runs(args.runs, args) for run in directory]
+    document = summary.report(runs, _settings(args))
     writers = {
         "table": render.report_text,
         "json": _json,
@@ -150,9 +160,10 @@ def run_report(args: argparse.Namespace) -> None:
 def run_compare(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import plots, render, summary
 
-    document = summary.compare(
-        _read_runs([args.base], args), _read_runs([args.rl], args), _settings(args)
-    )
+    base, rl = _read_runs([args.base, args.rl], args)
+    for warning in summary.same_run_warnings(base, rl):
+        print(f"lm-eval-passk: warning: {warning}", file=sys.stderr)
+    document = summary.compare(base, rl, _settings(args))
     writers = {
         "table": render.compare_text,
         "json": _json,
@@ -165,14 +176,11 @@ def run_compare(args: argparse.Namespace) -> None:
 def run_leaderboard(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import render, summary
 
-    try:
-        ks = [int(k) for k in args.k.split(",")]
-    except ValueError:
-        raise ValueError(f"--k must be comma-separated integers, got {args.k!r}") from None
-    document = summary.report(_read_runs(args.runs, args), _settings(args))
+    runs = [run for directory in _read_runs(args.runs, args) for run in directory]
+    document = summary.report(runs, _settings(args), extra_ks=args.k)
     writers = {
-        "markdown": lambda d: render.leaderboard_markdown(d, ks),
-        "csv": lambda d: render.leaderboard_csv(d, ks),
+        "markdown": lambda d: render.leaderboard_markdown(d, args.k),
+        "csv": lambda d: render.leaderboard_csv(d, args.k),
     }
     _emit(document, args, writers, None, "leaderboard")
 

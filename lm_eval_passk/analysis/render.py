@@ -30,6 +30,23 @@ def _grid(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
     )
 
 
+# Cells with no value: k above the run's n, or (leaderboard) a model with no run on a task.
+ABOVE_N = "-"
+NO_RUN = ""
+_ABOVE_N_MEANING = "k is above the run's n (samples per problem), where pass@k is undefined"
+
+
+def _marker(text: str, markdown: bool) -> str:
+    return f"`{text}`" if markdown else f"'{text}'"
+
+
+def _above_n_note(rows: list[list[str]], markdown: bool) -> str:
+    """A line under a table that says what its `-` cells mean, when it has any."""
+    if not any(ABOVE_N in row for row in rows):
+        return ""
+    return f"\n\n{_marker(ABOVE_N, markdown)}: {_ABOVE_N_MEANING}"
+
+
 def _ks(summaries: list[dict[str, Any]]) -> list[str]:
     return sorted({k for s in summaries for k in s["pass_at_k"]}, key=int)
 
@@ -44,7 +61,7 @@ def cot_text(summaries: list[dict[str, Any]], markdown: bool) -> str:
     rows = [
         [k]
         + [
-            _percent(value) if value is not None else "-"
+            _percent(value) if value is not None else ABOVE_N
             for s in judged
             for value in (s["pass_at_k"].get(k), *(s["cot_pass_at_k"][r].get(k) for r in rules))
         ]
@@ -65,13 +82,14 @@ def report_text(document: dict[str, Any], markdown: bool = False) -> str:
         summaries = list(models.values())
         headers = ["k", *[f"{s['model']} (n={s['n']})" for s in summaries]]
         rows = [
-            [k, *[_with_ci(s["pass_at_k"][k], s["ci95"][k]) if k in s["pass_at_k"] else "-" for s in summaries]]
+            [k, *[_with_ci(s["pass_at_k"][k], s["ci95"][k]) if k in s["pass_at_k"] else ABOVE_N for s in summaries]]
             for k in _ks(summaries)
         ]
         solved = ", ".join(f"{s['model']} {len(s['solved_ids'])}/{s['problems']}" for s in summaries)
         title = f"## {task}" if markdown else task
         blocks.append(
-            f"{title}\n\n{_grid(headers, rows, markdown)}\n\nsolved at k = n: {solved}"
+            f"{title}\n\n{_grid(headers, rows, markdown)}{_above_n_note(rows, markdown)}"
+            f"\n\nsolved at k = n: {solved}"
             + cot_text(summaries, markdown)
         )
     return "\n\n".join(blocks) + "\n"
@@ -90,9 +108,9 @@ def compare_text(document: dict[str, Any], markdown: bool = False) -> str:
             rows.append(
                 [
                     k,
-                    _with_ci(base["pass_at_k"][k], base["ci95"][k]) if k in base["pass_at_k"] else "-",
-                    _with_ci(rl["pass_at_k"][k], rl["ci95"][k]) if k in rl["pass_at_k"] else "-",
-                    _with_ci(difference["value"], difference["ci95"]) if difference else "-",
+                    _with_ci(base["pass_at_k"][k], base["ci95"][k]) if k in base["pass_at_k"] else ABOVE_N,
+                    _with_ci(rl["pass_at_k"][k], rl["ci95"][k]) if k in rl["pass_at_k"] else ABOVE_N,
+                    _with_ci(difference["value"], difference["ci95"]) if difference else ABOVE_N,
                 ]
             )
         coverage = comparison["coverage"]
@@ -106,7 +124,10 @@ def compare_text(document: dict[str, Any], markdown: bool = False) -> str:
             f"rl only {coverage['rl_only']}, neither {coverage['neither']}"
         )
         title = f"## {task}" if markdown else task
-        blocks.append(f"{title}\n\n{_grid(headers, rows, markdown)}\n\n{summary}" + cot_text([base, rl], markdown))
+        blocks.append(
+            f"{title}\n\n{_grid(headers, rows, markdown)}{_above_n_note(rows, markdown)}\n\n{summary}"
+            + cot_text([base, rl], markdown)
+        )
     return "\n\n".join(blocks) + "\n"
 
 
@@ -148,8 +169,11 @@ def compare_csv(document: dict[str, Any]) -> str:
     return _csv(rows)
 
 
-def leaderboard_rows(document: dict[str, Any], ks: list[int]) -> tuple[list[str], list[list[str]]]:
-    """Rows are models, columns tasks x k; '-' where a run did not reach that k."""
+def leaderboard_rows(
+    document: dict[str, Any], ks: list[int], above_n: str, no_run: str
+) -> tuple[list[str], list[list[str]]]:
+    """Rows are models, columns tasks x k; `above_n` where a run did not reach that k,
+    `no_run` where a model has no run of that task."""
     tasks = list(document["tasks"])
     models = list(dict.fromkeys(m for models in document["tasks"].values() for m in models))
     headers = ["model", *[f"{task} pass@{k}" for task in tasks for k in ks]]
@@ -160,16 +184,25 @@ def leaderboard_rows(document: dict[str, Any], ks: list[int]) -> tuple[list[str]
             summary = document["tasks"][task].get(model)
             for k in ks:
                 value = summary["pass_at_k"].get(str(k)) if summary else None
-                cells.append(_percent(value) if value is not None else "-")
+                cells.append(_percent(value) if value is not None else above_n if summary else no_run)
         rows.append(cells)
     return headers, rows
 
 
 def leaderboard_markdown(document: dict[str, Any], ks: list[int]) -> str:
-    headers, rows = leaderboard_rows(document, ks)
-    return _grid(headers, rows, markdown=True) + "\n"
+    """The leaderboard as a markdown table, with a line saying what its empty cells mean."""
+    headers, rows = leaderboard_rows(document, ks, ABOVE_N, NO_RUN)
+    notes = []
+    if any(ABOVE_N in row for row in rows):
+        notes.append(f"{_marker(ABOVE_N, True)}: {_ABOVE_N_MEANING}")
+    if any(NO_RUN in row for row in rows):
+        notes.append("empty: no run of that model on that task")
+    note = "\n\n" + "; ".join(notes) if notes else ""
+    return _grid(headers, rows, markdown=True) + note + "\n"
 
 
 def leaderboard_csv(document: dict[str, Any], ks: list[int]) -> str:
-    headers, rows = leaderboard_rows(document, ks)
+    """The leaderboard as CSV: an empty cell where there is no value (k above the run's
+    n, or no run of that model on that task)."""
+    headers, rows = leaderboard_rows(document, ks, above_n="", no_run="")
     return _csv([headers, *rows])

@@ -5,7 +5,10 @@ All values are fractions in [0, 1]; k keys are strings, as in the JSON output.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -20,6 +23,44 @@ from lm_eval_passk.metrics.compare import crossover_k, delta_se
 class BootstrapSettings:
     resamples: int = 1000
     seed: int = 0
+
+
+def label_runs(runs_by_directory: list[tuple[Path, list[TaskRun]]]) -> None:
+    """Rename runs so no two runs of one task share a name: a model with two runs of a task
+    gets its run directory's name appended in every run directory, then `#2`, `#3` where
+    even that repeats (one directory given twice). A model whose tasks were run into
+    separate directories keeps its name: one model, one leaderboard row."""
+    counts = Counter((run.task, run.model) for _, runs in runs_by_directory for run in runs)
+    repeated = {model for (_, model), count in counts.items() if count > 1}
+    taken: Counter[str] = Counter()
+    for directory, runs in runs_by_directory:
+        labels: dict[str, str] = {}
+        for model in dict.fromkeys(run.model for run in runs if run.model in repeated):
+            label = f"{model} ({directory.resolve().name})"
+            taken[label] += 1
+            labels[model] = label if taken[label] == 1 else f"{label} #{taken[label]}"
+        for run in runs:
+            run.model = labels.get(run.model, run.model)
+
+
+def same_run_warnings(base_runs: list[TaskRun], rl_runs: list[TaskRun]) -> list[str]:
+    """One line per task on which the two sides of a compare look like one run: the same
+    samples file (one directory twice, a link, a parent directory), or identical counts on
+    every problem (a copy)."""
+    rl_by_task = {run.task: run for run in rl_runs}
+    warnings = []
+    for base in base_runs:
+        rl = rl_by_task.get(base.task)
+        if rl is None:
+            continue
+        if base.source.resolve() == rl.source.resolve():
+            warnings.append(f"{base.task}: base and rl are the same run (both read {base.source.resolve()})")
+        elif base.problems == rl.problems:
+            warnings.append(
+                f"{base.task}: base and rl have the same counts on every problem "
+                f"({base.source} and {rl.source}): is one a copy of the other?"
+            )
+    return warnings
 
 
 def per_problem_pass_at_k(run: TaskRun, ids: list[str], ks: list[int]) -> np.ndarray:
@@ -61,13 +102,17 @@ def cot_pass_at_k(run: TaskRun, ids: list[str], ks: list[int], rule: str) -> np.
     return pass_at_k(n, d, np.array(ks)[None, :]).mean(axis=0)
 
 
-def report(runs: list[TaskRun], settings: BootstrapSettings) -> dict[str, Any]:
-    """{"tasks": {task: {model: summary}}} for every task of every run."""
+def report(
+    runs: list[TaskRun], settings: BootstrapSettings, extra_ks: Sequence[int] = ()
+) -> dict[str, Any]:
+    """{"tasks": {task: {model: summary}}} for every task of every run; `extra_ks` (the
+    leaderboard's, e.g. 3) are added to k = 1, 2, 4, ..., n where a run reaches them."""
     tasks: dict[str, dict[str, Any]] = {}
     for run in runs:
         ids = sorted(run.problems)
         weights = resample_weights(len(ids), settings.resamples, settings.seed)
-        tasks.setdefault(run.task, {})[run.model] = model_summary(run, ids, weights)
+        ks = sorted(set(report_ks(run.n)) | {k for k in extra_ks if k <= run.n})
+        tasks.setdefault(run.task, {})[run.model] = model_summary(run, ids, weights, ks)
     return {"tasks": tasks, "bootstrap": vars(settings) | {"level": 0.95}}
 
 
