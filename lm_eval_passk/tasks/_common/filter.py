@@ -88,9 +88,10 @@ class GradeAllResponses(Filter):
 
     def __init__(
         self, benchmark: str, grader: str = "default", response_prefix: str = "",
-        require_sandbox: bool = False,
+        require_sandbox: bool = False, n: int | None = None,
     ) -> None:
         self.settings = GradingSettings(benchmark, grader, response_prefix, require_sandbox)
+        self.n = n  # samples per problem; more are lm-eval's data-parallel padding
 
     def apply(
         self, resps: Iterable[Sequence[str]], docs: list[dict[str, Any]]
@@ -101,6 +102,7 @@ class GradeAllResponses(Filter):
         settings = self.settings
         path = save_raw_responses(settings.benchmark, resps, docs)
         log.info("%s: raw responses of %d problems saved to %s", settings.benchmark, len(docs), path)
+        resps = self._without_padding(resps, docs)
         warn_if_degenerate(settings.benchmark, resps)
 
         # All problems' responses in one call: one deduplicated, parallel pass.
@@ -126,3 +128,20 @@ class GradeAllResponses(Filter):
             graded.append(GradedResponses(problem_verdicts, all_identical(responses)))
             start += len(responses)
         return graded
+
+    def _without_padding(
+        self, resps: list[list[str]], docs: Sequence[dict[str, Any]]
+    ) -> list[list[str]]:
+        """The first n responses of each problem. Under data parallelism lm-eval evens out
+        the ranks' request counts by repeating a rank's last problem, whose responses then
+        number 2n (measured: 3 problems on 2 ranks gave one problem 8 of n = 4); graded as
+        they are, that problem would count twice the samples of the others."""
+        if self.n is None or all(len(responses) <= self.n for responses in resps):
+            return resps
+        padded = [doc[PROBLEM_ID] for doc, r in zip(docs, resps) if len(r) > self.n]
+        log.warning(
+            "%s: lm-eval padded this process's share of problems (data parallelism): "
+            "responses beyond n = %d of %s are not graded; they are in the raw file",
+            self.settings.benchmark, self.n, ", ".join(map(str, padded)),
+        )
+        return [responses[: self.n] for responses in resps]

@@ -57,7 +57,9 @@ class PassKTask(ConfigurableTask):
         config["filter_list"] = [
             {
                 "name": "passk",
-                "filter": [{"function": GradeAllResponses, **self.settings.to_dict()}],
+                "filter": [
+                    {"function": GradeAllResponses, **self.settings.to_dict(), "n": self.n}
+                ],
             }
         ]
         config["metric_list"] = [
