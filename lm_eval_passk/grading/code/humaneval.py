@@ -24,7 +24,6 @@ from contextlib import closing
 from typing import Any
 
 from lm_eval_passk.grading.code.extract import extract_code
-from lm_eval_passk.grading.code.grade import code_engine
 from lm_eval_passk.grading.code.sandbox import (
     GRACE_SECONDS,
     STARTUP_SECONDS,
@@ -34,7 +33,13 @@ from lm_eval_passk.grading.code.sandbox import (
     run_sandboxed,
 )
 from lm_eval_passk.grading.extract import answer_region
-from lm_eval_passk.grading.pool import Engine, Job, Outcome
+from lm_eval_passk.grading.pool import (
+    PROGRAM_PRELOAD,
+    Engine,
+    Job,
+    Outcome,
+    shared_engine,
+)
 from lm_eval_passk.grading.verdict import Verdict
 
 RUN_CHECK = "lm_eval_passk.grading.code.humaneval:run_check_program"
@@ -145,7 +150,7 @@ def grade_humaneval_many(
     if jobs:
         # The engine's limit only catches a stuck worker: the sandbox times the program.
         job_timeout = 2 * STARTUP_SECONDS + timeout + GRACE_SECONDS + 1
-        outcomes = (engine or code_engine()).run(
+        outcomes = (engine or shared_engine(PROGRAM_PRELOAD)).run(
             jobs, timeout=job_timeout, description="grading (humaneval)",
             progress_threshold=PROGRESS_THRESHOLD_PROGRAMS,
         )  # fmt: skip
