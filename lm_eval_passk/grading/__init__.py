@@ -64,11 +64,11 @@ def grade_many(
     by_family: dict[str, list[int]] = {}
     for index, name in enumerate(tasks):
         by_family.setdefault("math" if name in MATH_TASKS else name, []).append(index)
-    verdicts: list[Verdict] = [Verdict(False, None, "pending")] * len(responses)
+    verdicts: dict[int, Verdict] = {}
     for family, indices in by_family.items():
         graded = graders[family](
             [responses[i] for i in indices], [targets[i] for i in indices], [tasks[i] for i in indices]
         )
         for index, verdict in zip(indices, graded):
             verdicts[index] = verdict
-    return verdicts
+    return [verdicts[index] for index in range(len(responses))]

@@ -26,8 +26,8 @@ def _verdict_from_outcome(answer: str, outcome: Outcome) -> Verdict:
     if outcome.status == "timeout":
         return Verdict(False, answer, "timeout")
     if outcome.error and outcome.error.startswith("ParseError"):
-        return Verdict(False, answer, "parse_error")
-    return Verdict(False, answer, f"error: {outcome.error}")
+        return Verdict(False, answer, "parse_error", outcome.error.removeprefix("ParseError: "))
+    return Verdict(False, answer, "grader_error", outcome.error or "")
 
 
 def grade_math_many(
@@ -41,14 +41,13 @@ def grade_math_many(
     answers = [extract_answer(task, response, config) for task, response in zip(tasks, responses)]
     targets = [gold_answer(target) for target in targets]
     decided: dict[tuple[str, str], Verdict] = {}
-    undecided: list[tuple[str, str]] = []
+    undecided: dict[tuple[str, str], None] = {}  # an ordered set
     for answer, target in zip(answers, targets):
-        if answer is None or (answer, target) in decided:
+        if answer is None or (answer, target) in decided or (answer, target) in undecided:
             continue
         quick = quick_equal(answer, target, config)
         if quick is None:
-            decided[(answer, target)] = Verdict(False, answer, "pending")
-            undecided.append((answer, target))
+            undecided[(answer, target)] = None
         else:
             decided[(answer, target)] = Verdict(quick, answer, "match" if quick else "mismatch")
     if undecided:

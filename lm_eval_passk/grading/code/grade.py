@@ -10,12 +10,7 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from lm_eval_passk.grading.code.extract import extract_code
-from lm_eval_passk.grading.code.run import (
-    OUTPUT_LIMIT,
-    TIMEOUT,
-    WRONG_ANSWER,
-    write_tests,
-)
+from lm_eval_passk.grading.code.run import write_tests
 from lm_eval_passk.grading.code.sandbox import GRACE_SECONDS, STARTUP_SECONDS, isolation
 from lm_eval_passk.grading.code.testcases import decode_tests
 from lm_eval_passk.grading.pool import (
@@ -92,16 +87,16 @@ def grade_code_many(
 
 
 def _verdict(program: str, outcome: Outcome) -> Verdict:
-    if outcome.status == "timeout":
-        return Verdict(False, program, TIMEOUT)
+    """The failing test's number goes in `detail`, never in the reason: a run's reason
+    counts keep a fixed set of keys."""
+    if outcome.status == "timeout":  # the engine's limit for the whole job, not a test's
+        return Verdict(False, program, "timeout", "engine limit")
     if outcome.status != "ok":
-        return Verdict(False, program, f"error: {outcome.error}")
+        return Verdict(False, program, "grader_error", outcome.error or "")
     result = outcome.value
     if result["passed"]:
         return Verdict(True, program, "pass")
-    if result["failure"] in (WRONG_ANSWER, OUTPUT_LIMIT):
-        return Verdict(False, program, f"fail: test {result['test']} {result['failure']}")
-    return Verdict(False, program, result["failure"])  # "timeout" or "runtime_error"
+    return Verdict(False, program, result["failure"], f"test {result['test']}")
 
 
 def _problem_key(row: Mapping[str, Any]) -> Hashable:
