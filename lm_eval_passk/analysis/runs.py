@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lm_eval_passk.grading import TASKS as GRADED_BENCHMARKS
+from lm_eval_passk.grading import BENCHMARKS as GRADED_BENCHMARKS
 from lm_eval_passk.grading import grade_many
 from lm_eval_passk.grading.extract import last_boxed
 from lm_eval_passk.jsonl import json_lines, open_text

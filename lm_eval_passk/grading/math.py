@@ -15,7 +15,7 @@ from lm_eval_passk.grading.extract import extract_answer, gold_answer
 from lm_eval_passk.grading.pool import Engine, Job, Outcome, shared_engine
 from lm_eval_passk.grading.verdict import Verdict
 
-MATH_TASKS = ("gsm8k", "math500", "aime24", "minerva_math")
+MATH_BENCHMARKS = ("gsm8k", "math500", "aime24", "minerva_math")
 EQUAL_CHECK = "lm_eval_passk.grading.equivalence:equal_in_mode"
 
 
@@ -31,14 +31,18 @@ def _verdict_from_outcome(answer: str, outcome: Outcome) -> Verdict:
 
 
 def grade_math_many(
-    tasks: Sequence[str],
+    benchmarks: Sequence[str],
     responses: Sequence[str],
     targets: Sequence[str],
     config: MathGraderConfig,
     engine: Engine | None = None,
 ) -> list[Verdict]:
-    """One Verdict per response; never raises for a response's sake."""
-    answers = [extract_answer(task, response, config) for task, response in zip(tasks, responses)]
+    """One Verdict per response, `benchmarks[i]` (one of MATH_BENCHMARKS) naming the
+    benchmark of `responses[i]`; never raises for a response's sake."""
+    answers = [
+        extract_answer(benchmark, response, config)
+        for benchmark, response in zip(benchmarks, responses)
+    ]
     targets = [gold_answer(target) for target in targets]
     decided: dict[tuple[str, str], Verdict] = {}
     undecided: dict[tuple[str, str], None] = {}  # an ordered set
