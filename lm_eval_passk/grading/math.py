@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from lm_eval_passk.grading.config import MathGraderConfig
 from lm_eval_passk.grading.equivalence import quick_equal
 from lm_eval_passk.grading.extract import extract_answer, gold_answer
-from lm_eval_passk.grading.pool import Engine, Job, Outcome, shared_engine
+from lm_eval_passk.grading.pool import MATH_PRELOAD, Engine, Job, Outcome, shared_engine
 from lm_eval_passk.grading.verdict import Verdict
 
 MATH_BENCHMARKS = ("gsm8k", "math500", "aime24", "minerva_math")
@@ -56,7 +56,7 @@ def grade_math_many(
             decided[(answer, target)] = Verdict(quick, answer, "match" if quick else "mismatch")
     if undecided:
         jobs = [Job(EQUAL_CHECK, (a, g, config.name)) for a, g in undecided]
-        outcomes = (engine or shared_engine()).run(
+        outcomes = (engine or shared_engine(MATH_PRELOAD)).run(
             jobs, timeout=config.timeout_seconds, description="grading (symbolic)"
         )
         for pair, outcome in zip(undecided, outcomes):

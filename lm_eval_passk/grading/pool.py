@@ -213,11 +213,11 @@ class Engine:
         self._workers = []
 
 
-@functools.cache
-def shared_engine(preload: tuple[str, ...] = MATH_PRELOAD) -> Engine:
+@functools.cache  # keyed by `preload`, which is required: a default would be a second key
+def shared_engine(preload: tuple[str, ...]) -> Engine:
     """The process-wide engine whose workers warm up `preload` (MATH_PRELOAD or
-    PROGRAM_PRELOAD): one per preload, started on first use, one worker per CPU, closed at
-    interpreter exit."""
+    PROGRAM_PRELOAD): one per preload, its workers started on first use, one per CPU;
+    closed at interpreter exit."""
     engine = Engine(preload=preload)
     atexit.register(engine.close)
     return engine
