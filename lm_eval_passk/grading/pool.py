@@ -213,8 +213,8 @@ class Engine:
         self._workers = []
 
 
-@functools.cache  # keyed by `preload`, which is required: a default would be a second key
-def shared_engine(preload: tuple[str, ...]) -> Engine:
+@functools.cache  # keyed by `preload`: required and positional, so one preload is one key
+def shared_engine(preload: tuple[str, ...], /) -> Engine:
     """The process-wide engine whose workers warm up `preload` (MATH_PRELOAD or
     PROGRAM_PRELOAD): one per preload, its workers started on first use, one per CPU;
     closed at interpreter exit."""
