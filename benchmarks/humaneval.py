@@ -116,7 +116,7 @@ def main() -> None:
     inputs = [m + b"\n" + program.encode() for m, program in zip(markers, programs)]
     start = time.perf_counter()
     runs = run_sandboxed(DRIVER, inputs, limits=Limits(seconds=DEFAULT_SECONDS))
-    shared = [outcome_reason(run, m) == "pass" for run, m in zip(runs, markers)]
+    shared = [outcome_reason(run, m)[0] == "pass" for run, m in zip(runs, markers)]
     shared_seconds = time.perf_counter() - start
     print(
         f"not used: one sandbox for all, 1 process: {shared_seconds:6.1f} s, "

@@ -25,8 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from lm_eval_passk.grading import TASKS as BENCHMARKS
-from lm_eval_passk.grading import Verdict, grade_many
+from lm_eval_passk.grading import BENCHMARKS, Verdict, grade_many
 from lm_eval_passk.grading.extract import last_boxed
 from lm_eval_passk.jsonl import json_lines, open_text
 

@@ -20,7 +20,7 @@ from code_problems import SUM, SUM_CORRECT, fenced, nothing_left_running, row, s
 
 from lm_eval_passk.grading.code import grade_code_many, run_sandboxed, sandbox
 from lm_eval_passk.grading.code.testcases import decode_tests
-from lm_eval_passk.grading.pool import Engine
+from lm_eval_passk.grading.pool import PROGRAM_PRELOAD, Engine
 
 ROOT = os.geteuid() == 0
 
@@ -34,7 +34,7 @@ def fallback(monkeypatch: pytest.MonkeyPatch):
 
 @pytest.fixture(scope="module")
 def engine():
-    pool = Engine(workers=2, preload=("lm_eval_passk.grading.code.run",))
+    pool = Engine(workers=2, preload=PROGRAM_PRELOAD)
     yield pool
     pool.close()
 
@@ -114,7 +114,7 @@ else:
     time.sleep(30)  # a later test: by then its answer would have been taken already
 """
     (verdict,) = grade_code_many([fenced(ahead)], [SUM], timeout_per_test=1.0, engine=engine)
-    assert verdict.reason == "fail: test 1 wrong answer", verdict
+    assert (verdict.reason, verdict.detail) == ("wrong_answer", "test 1"), verdict
 
 
 def test_a_malformed_forged_trailer_is_a_wrong_answer_not_a_grader_error(engine: Engine) -> None:
@@ -124,7 +124,8 @@ print({answers[0]!r})
 forge(fields=("exit",))
 """
     (verdict,) = grade_code_many([fenced(broken)], [SUM], engine=engine)
-    assert not verdict.correct and verdict.reason.startswith("fail: test 1"), verdict
+    assert not verdict.correct and verdict.detail == "test 1", verdict
+    assert verdict.reason != "grader_error", verdict
 
 
 def test_the_harness_channel_is_not_in_the_programs_reach() -> None:
@@ -232,7 +233,7 @@ print(answers[index] if answers else "nothing")
 """
     for _ in range(3):  # whichever slot uid the next programs get
         (verdict,) = grade_code_many([fenced(steal)], [SUM], engine=engine)
-        assert verdict.reason == "fail: test 1 wrong answer", verdict
+        assert (verdict.reason, verdict.detail) == ("wrong_answer", "test 1"), verdict
     (completed,) = run_sandboxed(steal, [b"3\n1 2 3\n"])
     assert completed.stdout == b"nothing\n", completed
     # nothing left: each slot uid owns at most its empty per-uid keyrings (user, user
@@ -334,7 +335,7 @@ for path in {[str(REPO / "pyproject.toml"), str(REPO / "tests" / "code_problems.
     ), lines
     if mode == "bwrap":  # graded through the engine too: wrong
         (verdict,) = grade_code_many([fenced(program)], [SUM], engine=engine)
-        assert verdict.reason == "fail: test 1 wrong answer", verdict
+        assert (verdict.reason, verdict.detail) == ("wrong_answer", "test 1"), verdict
     assert json.loads(answers.read_text()) == _sum_answers()  # untouched
     assert grade_code_many([fenced(SUM_CORRECT)], [SUM], engine=engine)[0].correct
 
@@ -454,7 +455,7 @@ def test_a_large_output_does_not_blow_up_the_graders_memory(
         capture_output=True, text=True, timeout=60, check=True,
     )  # fmt: skip
     verdict, peak_mib = json.loads(result.stdout.splitlines()[-1])
-    assert verdict == {"passed": False, "test": 1, "failure": "wrong answer"}
+    assert verdict == {"passed": False, "test": 1, "failure": "wrong_answer"}
     assert peak_mib < 512, peak_mib
 
 
@@ -590,7 +591,8 @@ def test_a_program_over_the_memory_cap_is_graded_memory_limit(engine: Engine) ->
     # The default 2.5 GiB cap; the clock is generous so that a loaded machine's slower
     # writes still end at the cap, not at the time limit.
     verdicts = grade_code_many([hoarder, honest], [SUM, SUM], timeout_per_test=30, engine=engine)
-    assert [v.reason for v in verdicts] == ["memory limit", "pass"], verdicts
+    assert [v.reason for v in verdicts] == ["memory_limit", "pass"], verdicts
+    assert verdicts[0].detail == "test 1", verdicts
 
 
 V1_MOUNTINFO = """\

@@ -33,12 +33,12 @@ from lm_eval_passk.grading.code import (
     stdin_output_matches,
 )
 from lm_eval_passk.grading.code.run import _load, run_program, write_tests
-from lm_eval_passk.grading.pool import Engine
+from lm_eval_passk.grading.pool import PROGRAM_PRELOAD, Engine
 
 
 @pytest.fixture(scope="module")
 def engine():
-    pool = Engine(workers=2, preload=("lm_eval_passk.grading.code.run",))
+    pool = Engine(workers=2, preload=PROGRAM_PRELOAD)
     yield pool
     pool.close()
 
@@ -160,7 +160,7 @@ def test_run_program_stops_at_the_first_failing_test(tmp_path: Path) -> None:
     assert run_program(SUM_WRONG, path, 6.0, False) == {
         "passed": False,
         "test": 3,
-        "failure": "wrong answer",
+        "failure": "wrong_answer",
     }
     assert run_program(SUM_CRASH, path, 6.0, False) == {
         "passed": False,
@@ -184,12 +184,12 @@ def test_a_mixed_batch_is_graded(engine: Engine) -> None:
     start = time.monotonic()
     verdicts = grade_code_many(responses, rows, timeout_per_test=1.0, engine=engine)
     assert time.monotonic() - start < 30
-    assert [v.reason for v in verdicts] == ["pass"] * 8 + [
-        "fail: test 3 wrong answer",
-        "runtime_error",
-        "timeout",
-        "fail: test 2 wrong answer",  # [0, 1] is right for the public test
-        "no_code",
+    assert [(v.reason, v.detail) for v in verdicts] == [("pass", "")] * 8 + [
+        ("wrong_answer", "test 3"),
+        ("runtime_error", "test 3"),
+        ("timeout", "test 5"),  # n = 1000 sleeps past the limit
+        ("wrong_answer", "test 2"),  # [0, 1] is right for the public test
+        ("no_code", ""),
     ]
     assert [v.correct for v in verdicts] == [True] * 8 + [False] * 5
     assert verdicts[0].answer == SUM_CORRECT and verdicts[-1].answer is None

@@ -34,7 +34,7 @@ from lm_eval_passk.grading.code import (
     run_sandboxed,
     sandbox,
 )
-from lm_eval_passk.grading.pool import Engine
+from lm_eval_passk.grading.pool import PROGRAM_PRELOAD, Engine
 
 ROOT = os.geteuid() == 0
 REPO = Path(__file__).resolve().parents[1]
@@ -48,7 +48,7 @@ def run_once(source: str, stdin: bytes = b"", limits: Limits = QUICK, **options)
 
 @pytest.fixture(scope="module")
 def engine():
-    pool = Engine(workers=2, preload=("lm_eval_passk.grading.code.run",))
+    pool = Engine(workers=2, preload=PROGRAM_PRELOAD)
     yield pool
     pool.close()
 
@@ -256,7 +256,10 @@ class Solution:
     verdicts = grade_code_many(
         [fenced(always_equal), fenced(equal_list)], [TWO_SUM] * 2, engine=engine
     )
-    assert [v.reason for v in verdicts] == ["runtime_error", "fail: test 1 wrong answer"]
+    assert [(v.reason, v.detail) for v in verdicts] == [
+        ("runtime_error", "test 1"),
+        ("wrong_answer", "test 1"),
+    ]
 
 
 def test_huge_output_is_cut_off_and_fails() -> None:

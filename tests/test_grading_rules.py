@@ -127,7 +127,7 @@ def test_paper_mode_differs_where_documented(answer, gold, default, paper) -> No
 
 # --- the API --------------------------------------------------------------------------------
 
-def test_grade_many_accepts_a_task_per_response() -> None:
+def test_grade_many_accepts_a_benchmark_per_response() -> None:
     verdicts = grade_many(
         ["gsm8k", "math500", "aime24"], ["so 7 apples", "no box 7 but", "\\boxed{007}"], ["7", "7", "7"]
     )
@@ -139,7 +139,7 @@ def test_grade_many_accepts_a_task_per_response() -> None:
     ("call", "message"),
     [
         (lambda: grade_many("math500", ["a", "b"], ["1"]), "same length"),
-        (lambda: grade("mmlu", "a", "b"), "unknown task 'mmlu'"),
+        (lambda: grade("mmlu", "a", "b"), "unknown benchmark 'mmlu'"),
         (lambda: grade("math500", "a", "b", grader="lenient"), "unknown grader 'lenient'"),
     ],
 )

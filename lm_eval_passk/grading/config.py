@@ -17,8 +17,8 @@ class MathGraderConfig:
     # Extraction
     skip_thinking: bool  # ignore text inside <think>...</think>
     use_markdown_bold: bool  # "**42**" counts as a stated answer
-    last_number_tasks: frozenset[str]  # tasks whose convention falls back to the last number
-    last_math_fallback: bool  # other tasks fall back to the last math of a finished response
+    last_number_benchmarks: frozenset[str]  # benchmarks whose convention falls back to the last number
+    last_math_fallback: bool  # other benchmarks fall back to the last math of a finished response
     # Equivalence
     exact_integers: bool  # two integers compare exactly, whatever the tolerance
     relative_tolerance: float  # for other numbers and constant expressions
@@ -32,7 +32,7 @@ DEFAULT = MathGraderConfig(
     name="default",
     skip_thinking=True,
     use_markdown_bold=True,
-    last_number_tasks=frozenset({"gsm8k"}),
+    last_number_benchmarks=frozenset({"gsm8k"}),
     last_math_fallback=True,
     exact_integers=True,
     relative_tolerance=1e-9,
@@ -46,7 +46,7 @@ PAPER = MathGraderConfig(
     name="paper",
     skip_thinking=False,
     use_markdown_bold=False,
-    last_number_tasks=frozenset({"gsm8k", "math500", "aime24", "minerva_math"}),
+    last_number_benchmarks=frozenset({"gsm8k", "math500", "aime24", "minerva_math"}),
     last_math_fallback=False,
     exact_integers=False,
     relative_tolerance=1e-4,

@@ -208,7 +208,7 @@ def gold_answer(gold: str) -> str:
     return boxed[0] if boxed else gold
 
 
-def extract_answer(task: str, response: str, config: MathGraderConfig) -> str | None:
+def extract_answer(benchmark: str, response: str, config: MathGraderConfig) -> str | None:
     """The answer a response commits to, by the benchmark's convention and the grader mode:
     the final box(es) or the last stated answer, whichever comes later; then (GSM8K)
     `#### n`; then markdown bold; then (where the convention or mode needs it) the last
@@ -218,7 +218,7 @@ def extract_answer(task: str, response: str, config: MathGraderConfig) -> str | 
     stated = _stated_answer(text)
     if boxed is not None and (stated is None or stated[1] <= boxed[1] or not _answer_like(stated[0])):
         return boxed[0]
-    if task == "gsm8k":
+    if benchmark == "gsm8k":
         marks = list(_GSM8K_MARK.finditer(text))
         if marks:
             marked = last_number(text[marks[-1].end() :].split("\n", 1)[0])
@@ -230,7 +230,7 @@ def extract_answer(task: str, response: str, config: MathGraderConfig) -> str | 
         bold = _bold_answer(text)
         if bold:
             return bold
-    if task in config.last_number_tasks:
+    if benchmark in config.last_number_benchmarks:
         return last_number(text)
     if config.last_math_fallback and _last_box_start(text, len(text)) < 0:  # no cut-off box
         # Both patterns are anchored at the end; searched in the whole text, the regex

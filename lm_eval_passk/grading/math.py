@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from lm_eval_passk.grading.config import MathGraderConfig
 from lm_eval_passk.grading.equivalence import quick_equal
 from lm_eval_passk.grading.extract import extract_answer, gold_answer
-from lm_eval_passk.grading.pool import Engine, Job, Outcome, shared_engine
+from lm_eval_passk.grading.pool import MATH_PRELOAD, Engine, Job, Outcome, shared_engine
 from lm_eval_passk.grading.verdict import Verdict
 
-MATH_TASKS = ("gsm8k", "math500", "aime24", "minerva_math")
+MATH_BENCHMARKS = ("gsm8k", "math500", "aime24", "minerva_math")
 EQUAL_CHECK = "lm_eval_passk.grading.equivalence:equal_in_mode"
 
 
@@ -26,34 +26,37 @@ def _verdict_from_outcome(answer: str, outcome: Outcome) -> Verdict:
     if outcome.status == "timeout":
         return Verdict(False, answer, "timeout")
     if outcome.error and outcome.error.startswith("ParseError"):
-        return Verdict(False, answer, "parse_error")
-    return Verdict(False, answer, f"error: {outcome.error}")
+        return Verdict(False, answer, "parse_error", outcome.error.removeprefix("ParseError: "))
+    return Verdict(False, answer, "grader_error", outcome.error or "")
 
 
 def grade_math_many(
-    tasks: Sequence[str],
+    benchmarks: Sequence[str],
     responses: Sequence[str],
     targets: Sequence[str],
     config: MathGraderConfig,
     engine: Engine | None = None,
 ) -> list[Verdict]:
-    """One Verdict per response; never raises for a response's sake."""
-    answers = [extract_answer(task, response, config) for task, response in zip(tasks, responses)]
+    """One Verdict per response, `benchmarks[i]` (one of MATH_BENCHMARKS) naming the
+    benchmark of `responses[i]`; never raises for a response's sake."""
+    answers = [
+        extract_answer(benchmark, response, config)
+        for benchmark, response in zip(benchmarks, responses)
+    ]
     targets = [gold_answer(target) for target in targets]
     decided: dict[tuple[str, str], Verdict] = {}
-    undecided: list[tuple[str, str]] = []
+    undecided: dict[tuple[str, str], None] = {}  # an ordered set
     for answer, target in zip(answers, targets):
-        if answer is None or (answer, target) in decided:
+        if answer is None or (answer, target) in decided or (answer, target) in undecided:
             continue
         quick = quick_equal(answer, target, config)
         if quick is None:
-            decided[(answer, target)] = Verdict(False, answer, "pending")
-            undecided.append((answer, target))
+            undecided[(answer, target)] = None
         else:
             decided[(answer, target)] = Verdict(quick, answer, "match" if quick else "mismatch")
     if undecided:
         jobs = [Job(EQUAL_CHECK, (a, g, config.name)) for a, g in undecided]
-        outcomes = (engine or shared_engine()).run(
+        outcomes = (engine or shared_engine(MATH_PRELOAD)).run(
             jobs, timeout=config.timeout_seconds, description="grading (symbolic)"
         )
         for pair, outcome in zip(undecided, outcomes):

@@ -20,7 +20,7 @@ from lm_eval_passk.grading.code.compare import (
     stdin_output_matches,
 )
 from lm_eval_passk.grading.code.extract import extract_code
-from lm_eval_passk.grading.code.grade import code_engine, grade_code, grade_code_many
+from lm_eval_passk.grading.code.grade import grade_code, grade_code_many
 from lm_eval_passk.grading.code.humaneval import grade_humaneval, grade_humaneval_many
 from lm_eval_passk.grading.code.sandbox import (
     Completed,
@@ -39,7 +39,6 @@ __all__ = [
     "SandboxError",
     "SandboxUnavailable",
     "TestCase",
-    "code_engine",
     "decode_tests",
     "extract_code",
     "functional_output_matches",

@@ -3,7 +3,6 @@ problem) once in the sandbox through the grading engine, map the results to Verd
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import tempfile
@@ -11,15 +10,16 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Any
 
 from lm_eval_passk.grading.code.extract import extract_code
-from lm_eval_passk.grading.code.run import (
-    OUTPUT_LIMIT,
-    TIMEOUT,
-    WRONG_ANSWER,
-    write_tests,
-)
+from lm_eval_passk.grading.code.run import write_tests
 from lm_eval_passk.grading.code.sandbox import GRACE_SECONDS, STARTUP_SECONDS, isolation
 from lm_eval_passk.grading.code.testcases import decode_tests
-from lm_eval_passk.grading.pool import Engine, Job, Outcome
+from lm_eval_passk.grading.pool import (
+    PROGRAM_PRELOAD,
+    Engine,
+    Job,
+    Outcome,
+    shared_engine,
+)
 from lm_eval_passk.grading.verdict import Verdict
 
 RUN_CHECK = "lm_eval_passk.grading.code.run:run_program"
@@ -74,7 +74,7 @@ def grade_code_many(
             # The engine's limit only catches a stuck worker: the sandbox times each test.
             most_tests = max(count for _, count in test_files.values())
             job_timeout = 2 * STARTUP_SECONDS + most_tests * (timeout_per_test + GRACE_SECONDS + 1)
-            outcomes = (engine or code_engine()).run(
+            outcomes = (engine or shared_engine(PROGRAM_PRELOAD)).run(
                 jobs, timeout=job_timeout, description="grading (code)",
                 progress_threshold=PROGRESS_THRESHOLD_PROGRAMS,
             )
@@ -87,16 +87,16 @@ def grade_code_many(
 
 
 def _verdict(program: str, outcome: Outcome) -> Verdict:
-    if outcome.status == "timeout":
-        return Verdict(False, program, TIMEOUT)
+    """The failing test's number goes in `detail`, never in the reason: a run's reason
+    counts keep a fixed set of keys."""
+    if outcome.status == "timeout":  # the engine's limit for the whole job, not a test's
+        return Verdict(False, program, "timeout", "engine limit")
     if outcome.status != "ok":
-        return Verdict(False, program, f"error: {outcome.error}")
+        return Verdict(False, program, "grader_error", outcome.error or "")
     result = outcome.value
     if result["passed"]:
         return Verdict(True, program, "pass")
-    if result["failure"] in (WRONG_ANSWER, OUTPUT_LIMIT):
-        return Verdict(False, program, f"fail: test {result['test']} {result['failure']}")
-    return Verdict(False, program, result["failure"])  # "timeout" or "runtime_error"
+    return Verdict(False, program, result["failure"], f"test {result['test']}")
 
 
 def _problem_key(row: Mapping[str, Any]) -> Hashable:
@@ -107,15 +107,3 @@ def _problem_key(row: Mapping[str, Any]) -> Hashable:
         for value in (row.get(field) for field in _PROBLEM_FIELDS)
     )
 
-
-_engine: Engine | None = None
-
-
-def code_engine() -> Engine:
-    """The process-wide engine for programs: one worker per CPU, each probing the sandbox
-    before its first job; closed at interpreter exit."""
-    global _engine
-    if _engine is None:
-        _engine = Engine(preload=("lm_eval_passk.grading.code.run",))
-        atexit.register(_engine.close)
-    return _engine

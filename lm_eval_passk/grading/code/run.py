@@ -28,12 +28,7 @@ from lm_eval_passk.grading.code.sandbox import (
     run_sandboxed,
 )
 from lm_eval_passk.grading.code.testcases import ProblemTests, functional_arguments
-
-WRONG_ANSWER = "wrong answer"
-OUTPUT_LIMIT = "output limit"
-TIMEOUT = "timeout"
-RUNTIME_ERROR = "runtime_error"
-MEMORY_LIMIT = "memory limit"  # killed at the sandbox's memory cap (a memory cgroup)
+from lm_eval_passk.grading.verdict import Reason
 
 
 @dataclass(frozen=True)
@@ -71,21 +66,21 @@ def _load_version(path: str, inode: int, modified: int, size: int) -> _Tests:
     return _Tests(stored["kind"], stored["func_name"], tuple(map(tuple, stored["cases"])))
 
 
-def failure(kind: str, expected: str, completed: Completed) -> str | None:
+def failure(kind: str, expected: str, completed: Completed) -> Reason | None:
     """Why one test failed, or None when it passed."""
     if completed.timed_out or completed.exit_code == -signal.SIGXCPU:
-        return TIMEOUT
+        return "timeout"
     if completed.output_truncated:
-        return OUTPUT_LIMIT
+        return "output_limit"
     if completed.memory_exceeded:
-        return MEMORY_LIMIT
+        return "memory_limit"  # killed at the sandbox's memory cap (a memory cgroup)
     if completed.exit_code != 0:
-        return RUNTIME_ERROR
+        return "runtime_error"
     actual = completed.stdout.decode("utf-8", errors="replace")
     if not _comparable(kind, actual, expected):
-        return WRONG_ANSWER
+        return "wrong_answer"
     matches = functional_output_matches if kind == "functional" else stdin_output_matches
-    return None if matches(actual, expected) else WRONG_ANSWER
+    return None if matches(actual, expected) else "wrong_answer"
 
 
 _TOKEN = re.compile(r"\S+")  # str.split()'s tokens: \s is str.isspace() for str patterns
@@ -116,7 +111,7 @@ def _comparable(kind: str, actual: str, expected: str) -> bool:
 def run_program(
     source: str, tests_path: str, seconds: float, require_sandbox: bool
 ) -> dict[str, Any]:
-    """{"passed": True} or {"passed": False, "test": n (1-based), "failure": why}."""
+    """{"passed": True} or {"passed": False, "test": n (1-based), "failure": a Reason}."""
     tests = _load(tests_path)
     inputs = (test_input.encode() for test_input, _ in tests.cases)
     results = run_sandboxed(

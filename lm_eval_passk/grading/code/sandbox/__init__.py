@@ -33,7 +33,7 @@ frames), `_harness` (the trusted half that runs inside the sandbox).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 
 from lm_eval_passk.grading.code.sandbox.definitions import (
     Completed,
@@ -89,7 +89,7 @@ def run_sandboxed(
     func_name: str | None = None,
     limits: Limits = Limits(),
     require_sandbox: bool = False,
-) -> Iterator[Completed]:
+) -> Generator[Completed, None, None]:
     """Run the Python program `source` on each input in turn, one sandbox for all of them,
     yielding one Completed per input. An input is sent only when the next result is asked
     for: stop iterating (and close the iterator) to skip the rest. `kind` "stdin": the

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -49,7 +49,7 @@ def run_in_box(
     kind: str,
     func_name: str | None,
     limits: Limits,
-) -> Iterator[Completed]:
+) -> Generator[Completed, None, None]:
     box: _Box | None = None
     try:
         for payload in inputs:
