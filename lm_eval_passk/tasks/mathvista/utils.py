@@ -11,9 +11,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lm_eval_passk.tasks._common.dataset import BenchmarkSource, DataError, Problem, load_dataset
+from lm_eval_passk.tasks._common.dataset import (
+    BenchmarkSource,
+    DataError,
+    Problem,
+    load_dataset,
+)
 
 QUESTION_TYPES = ("free_form", "multi_choice")
+# The --metadata keys this loader reads besides the common ones (_common/options.py).
+OPTION_KEYS = ("question_types",)
 RECORD_FIELDS = ("pid", "question", "choices", "unit", "precision", "answer", "question_type", "answer_type")
 _FORMAT_HINTS = {
     "integer": "The answer is an integer.",
