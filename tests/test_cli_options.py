@@ -69,11 +69,12 @@ def test_good_options_and_model_args_pass(tiny_model: Path, tmp_path: Path) -> N
     assert MODEL_LOADED in log
 
 
-def test_keys_for_other_harness_tasks_are_left_to_them() -> None:
+def test_keys_for_other_harness_tasks_are_left_to_them(caplog: pytest.LogCaptureFixture) -> None:
     from lm_eval_passk.tasks._common.preflight import PassKTaskFacts, check_run
 
     gsm8k = PassKTaskFacts("gsm8k_passk", {"version": 1.0}, ("n", "data_dir"), unsafe_code=False)
     check_run([gsm8k], {"max_seq_lengths": [4096]}, confirm_run_unsafe_code=False, only_ours=False)
+    assert "['max_seq_lengths'] not read by gsm8k_passk; left to the run's other tasks" in caplog.text
     with pytest.raises(ValueError, match="'max_seq_lengths' not read by gsm8k_passk; valid keys: data_dir, n"):
         check_run([gsm8k], {"max_seq_lengths": [4096]}, confirm_run_unsafe_code=False, only_ours=True)
 
@@ -82,3 +83,24 @@ def test_lm_evals_own_keys_are_not_refused() -> None:
     from lm_eval_passk.tasks._common.options import check_keys
 
     check_keys(["version", "config_source", "n"], ["n"], "gsm8k_passk")
+
+
+def test_groups_are_expanded_and_other_tasks_noticed() -> None:
+    from lm_eval.tasks._index import Entry, Kind
+
+    from lm_eval_passk.tasks._common.preflight import TASKS_DIR, selected_tasks
+
+    tasks = Path(TASKS_DIR)
+    index = {
+        "passk_code": Entry("passk_code", Kind.GROUP, tasks / "passk_paper.yaml", {"task": ["livecodebench_passk"]}),
+        "livecodebench_passk": Entry(
+            "livecodebench_passk", Kind.PY_TASK, tasks / "livecodebench" / "livecodebench_passk.yaml"
+        ),
+        "hellaswag": Entry("hellaswag", Kind.TASK, Path("/site-packages/lm_eval/tasks/hellaswag/hellaswag.yaml")),
+    }
+    (livecodebench,), only_ours = selected_tasks(["passk_code"], index)
+    assert only_ours
+    assert livecodebench.unsafe_code and livecodebench.metadata["prompt"] == "code"
+    assert {"release", "start_date", "end_date", "data_dir"} <= set(livecodebench.keys)
+    assert selected_tasks(["passk_code", "hellaswag"], index)[1] is False
+    assert selected_tasks([{"task": "from_a_yaml_file"}], index) == ([], False)

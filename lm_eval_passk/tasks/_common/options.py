@@ -60,11 +60,16 @@ def read_options(metadata: dict[str, Any]) -> PassKOptions:
     return PassKOptions(n, data_dir, prompt, grader, require_sandbox)
 
 
+def unknown_keys(keys: Iterable[str], valid: Iterable[str]) -> list[str]:
+    """The keys that are neither in `valid` nor lm-eval's own, sorted."""
+    return sorted(set(keys) - set(valid) - set(LM_EVAL_KEYS))
+
+
 def check_keys(keys: Iterable[str], valid: Iterable[str], tasks: str) -> None:
     """Refuse --metadata keys that none of `tasks` reads: a misspelt `data-dir` would
     otherwise be ignored and the run would quietly read the hub instead."""
     valid = sorted(set(valid))
-    unknown = sorted(set(keys) - set(valid) - set(LM_EVAL_KEYS))
+    unknown = unknown_keys(keys, valid)
     if unknown:
         raise ValueError(
             f"--metadata {'key' if len(unknown) == 1 else 'keys'} {', '.join(map(repr, unknown))} "

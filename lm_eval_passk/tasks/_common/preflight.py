@@ -11,6 +11,7 @@ Runs started from Python skip this early check; the tasks still check their valu
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -20,9 +21,11 @@ from lm_eval_passk.tasks._common.options import (
     check_keys,
     check_prompt_fits,
     read_options,
+    unknown_keys,
 )
 from lm_eval_passk.tasks._common.prompts import DEFAULT_PROMPT
 
+logger = logging.getLogger(__name__)
 TASKS_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -41,7 +44,7 @@ def check_run(
 ) -> None:
     """Raise ValueError naming the first option or flag that the run's tasks cannot use.
     Unknown keys are only refused when every task of the run is ours: another
-    harness task may read them."""
+    harness task may read them, so they are only logged."""
     for task in tasks:
         if task.unsafe_code and not confirm_run_unsafe_code:
             raise ValueError(
@@ -50,9 +53,12 @@ def check_run(
             )
         options = read_options(task.metadata | user_metadata)
         check_prompt_fits(task.name, options.prompt, task.metadata.get("prompt", DEFAULT_PROMPT))
-    if tasks and only_ours:
-        names = ", ".join(task.name for task in tasks)
-        check_keys(user_metadata, [key for task in tasks for key in task.keys], names)
+    names = ", ".join(task.name for task in tasks)
+    valid = [key for task in tasks for key in task.keys]
+    if only_ours:
+        check_keys(user_metadata, valid, names)
+    elif unknown := unknown_keys(user_metadata, valid):
+        logger.warning("--metadata %s not read by %s; left to the run's other tasks", unknown, names)
 
 
 def task_facts(entry: Any) -> PassKTaskFacts:
