@@ -8,6 +8,11 @@ is indexed right after lm-eval's built-in tasks. A user's `--include_path` still
 later and so still wins on name clashes. When lm-eval reads the `lm_eval.tasks` entry
 point group (declared in pyproject.toml) this module can retire: the wrapper never adds
 the folder twice.
+
+The same hook wraps the CLI's `EvaluatorConfig.process_tasks` (lm_eval.config.evaluate_config),
+which resolves the task names before the model loads, to check our tasks' --metadata and
+flags there (tasks/_common/preflight.py): a bad option ends the command in one line, before
+the weights load and the data download.
 """
 
 import os
@@ -19,7 +24,8 @@ if TYPE_CHECKING:
 
 # Only os and sys at import time: both are loaded before site-packages' .pth files run, so the
 # start-up cost stays at one small module (pathlib alone would add milliseconds).
-_TARGET = "lm_eval.tasks._index"
+_INDEX_MODULE = "lm_eval.tasks._index"
+_CLI_CONFIG_MODULE = "lm_eval.config.evaluate_config"
 TASKS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tasks")
 
 
@@ -47,32 +53,58 @@ def _patch_task_index(module: "Any") -> None:
     task_index.build = staticmethod(build)
 
 
+def _patch_cli_config(module: "Any") -> None:
+    evaluator_config = getattr(module, "EvaluatorConfig", None)
+    original_process_tasks = getattr(evaluator_config, "process_tasks", None)
+    if original_process_tasks is None:  # another lm-eval layout: the tasks still check later
+        return
+
+    def process_tasks(self: "Any", *args: "Any", **kwargs: "Any") -> "Any":
+        task_manager = original_process_tasks(self, *args, **kwargs)
+        from lm_eval_passk.tasks._common.preflight import check_cli_run
+
+        try:
+            check_cli_run(self, task_manager)
+        except (ValueError, FileNotFoundError) as error:
+            # One line on stderr and exit status 1, as argparse's errors: a traceback
+            # through lm-eval's CLI would only hide the message.
+            raise SystemExit(f"lm-eval-passk: {error}") from None
+        return task_manager
+
+    evaluator_config.process_tasks = process_tasks
+
+
+_PATCHES = {_INDEX_MODULE: _patch_task_index, _CLI_CONFIG_MODULE: _patch_cli_config}
+
+
 class _PatchingLoader:
     """Runs the real loader, then patches the freshly executed module."""
 
-    def __init__(self, loader: "Any") -> None:
+    def __init__(self, loader: "Any", patch: "Any") -> None:
         self._loader = loader
+        self._patch = patch
 
     def create_module(self, spec: "Any") -> "Any":
         return self._loader.create_module(spec)
 
     def exec_module(self, module: "Any") -> None:
         self._loader.exec_module(module)
-        _patch_task_index(module)
+        self._patch(module)
 
 
 class _IndexFinder:
-    """A meta-path finder that only reacts to lm-eval's task index module."""
+    """A meta-path finder that only reacts to the lm-eval modules in _PATCHES."""
 
     def find_spec(self, name: str, path: "Any" = None, target: "Any" = None) -> "Any":
-        if name != _TARGET:
+        patch = _PATCHES.get(name)
+        if patch is None:
             return None
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
                 continue
             spec = finder.find_spec(name, path, target)
             if spec is not None and spec.loader is not None:
-                spec.loader = _PatchingLoader(spec.loader)
+                spec.loader = _PatchingLoader(spec.loader, patch)
                 return spec
         return None
 
@@ -81,9 +113,9 @@ def install() -> None:
     """Register the hook once per interpreter; patch at once if lm-eval is already loaded."""
     if any(isinstance(finder, _IndexFinder) for finder in sys.meta_path):
         return
-    if _TARGET in sys.modules:
-        _patch_task_index(sys.modules[_TARGET])
-        return
+    for name, patch in _PATCHES.items():
+        if name in sys.modules:  # loaded before us: patch it now
+            patch(sys.modules[name])
     sys.meta_path.insert(0, _IndexFinder())
 
 

@@ -128,9 +128,14 @@ class BenchmarkLoader:
     calls `dataset` with the options it has read once; lm-eval's own call (another task
     class using this loader) reads them here."""
 
-    def __init__(self, source: BenchmarkSource, configure: Configure | None = None) -> None:
+    def __init__(
+        self, source: BenchmarkSource, configure: Configure | None = None,
+        option_keys: tuple[str, ...] = (), prompt_kind: str = "math",
+    ) -> None:
         self.source = source
         self.configure = configure
+        self.option_keys = option_keys  # --metadata keys `configure` reads
+        self.prompt_kind = prompt_kind  # "math" or "code": which prompts fit (prompts.py)
 
     @property
     def benchmark(self) -> str:

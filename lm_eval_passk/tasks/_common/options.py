@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lm_eval_passk.grading.config import CONFIGS as GRADERS
-from lm_eval_passk.tasks._common.prompts import DEFAULT_PROMPT, PROMPTS
+from lm_eval_passk.tasks._common.prompts import (
+    DEFAULT_PROMPT,
+    PROMPT_KINDS,
+    PROMPTS,
+)
+
+# The keys read_options reads; a task folder's utils.py names the keys its loader reads
+# besides these as its BenchmarkLoader's option_keys (LiveCodeBench's `release`, MathVista's
+# `question_types`).
+COMMON_KEYS = ("n", "data_dir", "prompt", "grader", "require_sandbox")
+# Keys lm-eval 0.4.13 puts into every task's metadata itself, seen in a real run: the YAML's
+# `version` and the YAML's path, `config_source`. It merges the --model_args keys in too
+# (`pretrained`, `dtype`, ...): only the caller knows those, so it leaves them out.
+LM_EVAL_KEYS = ("version", "config_source")
 
 
 @dataclass(frozen=True)
@@ -44,3 +58,29 @@ def read_options(metadata: dict[str, Any]) -> PassKOptions:
     if not isinstance(require_sandbox, bool):
         raise ValueError(f"--metadata 'require_sandbox' must be true or false, got {require_sandbox!r}")
     return PassKOptions(n, data_dir, prompt, grader, require_sandbox)
+
+
+def unknown_keys(keys: Iterable[str], valid: Iterable[str]) -> list[str]:
+    """The keys that are neither in `valid` nor lm-eval's own, sorted."""
+    return sorted(set(keys) - set(valid) - set(LM_EVAL_KEYS))
+
+
+def check_keys(keys: Iterable[str], valid: Iterable[str], tasks: str) -> None:
+    """Refuse --metadata keys that none of `tasks` reads: a misspelt `data-dir` would
+    otherwise be ignored and the run would quietly read the hub instead."""
+    valid = sorted(set(valid))
+    unknown = unknown_keys(keys, valid)
+    if unknown:
+        raise ValueError(
+            f"--metadata {'key' if len(unknown) == 1 else 'keys'} {', '.join(map(repr, unknown))} "
+            f"not read by {tasks}; valid keys: {', '.join(valid)}"
+        )
+
+
+def check_prompt_fits(task: str, prompt: str, kind: str) -> None:
+    """Refuse a prompt written for another kind of task (a code prompt on a math task)."""
+    if prompt not in PROMPT_KINDS[kind]:
+        raise ValueError(
+            f"--metadata 'prompt' {prompt!r} does not fit {task}, a {kind} task; "
+            f"valid prompts: {', '.join(PROMPT_KINDS[kind])}"
+        )

@@ -27,6 +27,14 @@ PROMPTS: dict[str, str] = {
     "code-fence": "{problem}",
 }
 DEFAULT_PROMPT = "boxed"
+# Which prompts fit which kind of task: a math prompt asks for a boxed answer, which a code
+# grader would never find, and a code prompt asks for a program, which a math grader would
+# mark wrong. A task's kind is the kind of its default prompt (its YAML's metadata
+# `prompt`, else DEFAULT_PROMPT).
+PROMPT_KINDS: dict[str, tuple[str, ...]] = {
+    "math": ("boxed", "qwen-boxed", "easyr1"),
+    "code": ("code", "code-fence"),
+}
 # Text that opens the model's turn (lm-eval's `gen_prefix`); the response continues it.
 RESPONSE_PREFIXES = {"code-fence": "```python\n"}
 
@@ -34,3 +42,9 @@ RESPONSE_PREFIXES = {"code-fence": "```python\n"}
 def render_prompt(name: str, problem: str) -> str:
     """Fill a named template with one problem statement."""
     return PROMPTS[name].replace("{problem}", problem)
+
+
+def prompt_kind(name: str) -> str:
+    """The kind of task ("math" or "code") a named prompt is written for."""
+    (kind,) = [kind for kind, names in PROMPT_KINDS.items() if name in names]
+    return kind

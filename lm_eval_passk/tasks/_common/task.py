@@ -12,7 +12,7 @@ from lm_eval_passk.metrics.sampling import sampling_is_degenerate
 from lm_eval_passk.run_format import PROBLEM_ID, RESULTS_BLOCK, GradingSettings
 from lm_eval_passk.tasks._common.dataset import BenchmarkLoader
 from lm_eval_passk.tasks._common.filter import GradeAllResponses, GradedResponses
-from lm_eval_passk.tasks._common.options import read_options
+from lm_eval_passk.tasks._common.options import check_prompt_fits, read_options
 from lm_eval_passk.tasks._common.prompts import RESPONSE_PREFIXES
 
 # Per problem, besides pass@k: the counts the estimator used, and whether all n
@@ -42,6 +42,7 @@ class PassKTask(ConfigurableTask):
         self.loader = loader
         self.metadata: dict[str, Any] = dict(config.get("metadata") or {})
         self.options = read_options(self.metadata)
+        check_prompt_fits(str(config.get("task")), self.options.prompt, loader.prompt_kind)
         self.settings = GradingSettings(
             benchmark=loader.benchmark,
             grader=self.options.grader,

@@ -12,11 +12,18 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lm_eval_passk.tasks._common.dataset import BenchmarkLoader, BenchmarkSource, Problem, jsonl_rows
+from lm_eval_passk.tasks._common.dataset import (
+    BenchmarkLoader,
+    BenchmarkSource,
+    Problem,
+    jsonl_rows,
+)
 
 HUB_REPO = "livecodebench/code_generation_lite"
 RELEASES = {f"release_v{k}": [f"test{'' if i == 1 else i}.jsonl" for i in range(1, k + 1)] for k in range(1, 7)}
 DEFAULT_WINDOW = ("release_v5", "2024-08-01", "2025-01-31")
+# The --metadata keys this loader reads besides the common ones (_common/options.py).
+OPTION_KEYS = ("release", "start_date", "end_date")
 # The record the grader needs; the tests stay as the dataset stores them (private ones
 # compressed), so the record in each logged sample row stays small.
 RECORD_FIELDS = (
@@ -61,13 +68,28 @@ def release_files(release: str) -> list[str]:
     return RELEASES[release]
 
 
+def missing_release_message(folder: Path, release: str) -> str:
+    """Which files `release` lacks in `folder`, and which release the files there make."""
+    missing = [str(folder / name) for name in release_files(release) if not (folder / name).is_file()]
+    present = [name for name, files in RELEASES.items() if all((folder / f).is_file() for f in files)]
+    advice = (
+        f"the files there make {present[-1]}: pass --metadata '{{\"release\": \"{present[-1]}\"}}'"
+        if present
+        else "no release is complete there"
+    )
+    default = " (the default)" if release == DEFAULT_WINDOW[0] else ""
+    return (
+        f"livecodebench {release}{default} needs {', '.join(release_files(release))} in {folder}; "
+        f"missing: {', '.join(missing)}; {advice}, or add the missing files"
+    )
+
+
 def local_rows(release: str) -> Any:
     def read(folder: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+        if not all((folder / name).is_file() for name in release_files(release)):
+            raise FileNotFoundError(missing_release_message(folder, release))
         for name in release_files(release):
-            path = folder / name
-            if not path.is_file():
-                raise FileNotFoundError(f"livecodebench {release}: expected {path}")
-            yield from jsonl_rows(path)
+            yield from jsonl_rows(folder / name)
 
     return read
 
@@ -99,7 +121,7 @@ SOURCE = BenchmarkSource(
 def for_window(source: BenchmarkSource, metadata: dict[str, Any]) -> BenchmarkSource:
     """The source narrowed to `release` and the `start_date`..`end_date` window."""
     release, start, end = (
-        metadata.get(key, default) for key, default in zip(("release", "start_date", "end_date"), DEFAULT_WINDOW)
+        metadata.get(key, default) for key, default in zip(OPTION_KEYS, DEFAULT_WINDOW)
     )
     release_files(release)  # validate early, with a clear message
     for key, value in (("start_date", start), ("end_date", end)):
@@ -113,4 +135,4 @@ def for_window(source: BenchmarkSource, metadata: dict[str, Any]) -> BenchmarkSo
     )
 
 
-load = BenchmarkLoader(SOURCE, for_window)
+load = BenchmarkLoader(SOURCE, for_window, OPTION_KEYS, prompt_kind="code")

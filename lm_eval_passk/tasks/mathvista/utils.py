@@ -11,9 +11,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from lm_eval_passk.tasks._common.dataset import BenchmarkLoader, BenchmarkSource, DataError, Problem
+from lm_eval_passk.tasks._common.dataset import (
+    BenchmarkLoader,
+    BenchmarkSource,
+    DataError,
+    Problem,
+)
 
 QUESTION_TYPES = ("free_form", "multi_choice")
+# The --metadata keys this loader reads besides the common ones (_common/options.py).
+OPTION_KEYS = ("question_types",)
 RECORD_FIELDS = ("pid", "question", "choices", "unit", "precision", "answer", "question_type", "answer_type")
 _FORMAT_HINTS = {
     "integer": "The answer is an integer.",
@@ -82,4 +89,4 @@ def for_question_types(source: BenchmarkSource, metadata: dict[str, Any]) -> Ben
     return replace(source, include=lambda row: row["question_type"] in question_types)
 
 
-load = BenchmarkLoader(SOURCE, for_question_types)
+load = BenchmarkLoader(SOURCE, for_question_types, OPTION_KEYS)
