@@ -72,7 +72,7 @@ def test_good_options_and_model_args_pass(tiny_model: Path, tmp_path: Path) -> N
 def test_keys_for_other_harness_tasks_are_left_to_them(caplog: pytest.LogCaptureFixture) -> None:
     from lm_eval_passk.tasks._common.preflight import PassKTaskFacts, check_run
 
-    gsm8k = PassKTaskFacts("gsm8k_passk", {"version": 1.0}, ("n", "data_dir"), unsafe_code=False)
+    gsm8k = PassKTaskFacts("gsm8k_passk", {"version": 1.0}, ("n", "data_dir"), unsafe_code=False, prompt_kind="math")
     check_run([gsm8k], {"max_seq_lengths": [4096]}, confirm_run_unsafe_code=False, only_ours=False)
     assert "['max_seq_lengths'] not read by gsm8k_passk; left to the run's other tasks" in caplog.text
     with pytest.raises(ValueError, match="'max_seq_lengths' not read by gsm8k_passk; valid keys: data_dir, n"):

@@ -137,3 +137,13 @@ def test_the_layers_import_only_downwards() -> None:
     assert offending("judge", "lm_eval_passk.analysis") == []
     assert [m for m in imported_modules(PACKAGE / "run_format.py") if m.startswith("lm_eval") and not m.startswith("lm_eval_passk")] == []
     assert offending("grading", "lm_eval_passk.run_format") == []  # the format sits above grading
+
+
+def test_a_task_built_from_python_refuses_a_prompt_of_the_wrong_kind() -> None:
+    """Runs started from Python skip the CLI's early check; the task itself still refuses
+    a code prompt on a math task, naming the prompts that fit."""
+    from lm_eval.tasks import TaskManager
+
+    metadata = {"n": 2, "data_dir": str(FIXTURE_DATA), "prompt": "code"}
+    with pytest.raises(ValueError, match="does not fit gsm8k_passk, a math task; valid prompts: boxed"):
+        TaskManager(metadata=metadata).load_task_or_group(["gsm8k_passk"])

@@ -130,14 +130,14 @@ class GradeAllResponses(Filter):
         return graded
 
     def _without_padding(
-        self, resps: list[list[str]], docs: Sequence[dict[str, Any]]
-    ) -> list[list[str]]:
+        self, resps: Sequence[Sequence[str]], docs: Sequence[dict[str, Any]]
+    ) -> list[Sequence[str]]:
         """The first n responses of each problem. Under data parallelism lm-eval evens out
         the ranks' request counts by repeating a rank's last problem, whose responses then
         number 2n (measured: 3 problems on 2 ranks gave one problem 8 of n = 4); graded as
         they are, that problem would count twice the samples of the others."""
         if self.n is None or all(len(responses) <= self.n for responses in resps):
-            return resps
+            return list(resps)
         padded = [doc[PROBLEM_ID] for doc, r in zip(docs, resps) if len(r) > self.n]
         log.warning(
             "%s: lm-eval padded this process's share of problems (data parallelism): "
