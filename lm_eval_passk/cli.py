@@ -77,6 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reading_options(leaderboard)
     _add_output_options(leaderboard, ["markdown", "csv"])
 
+    merge = commands.add_parser(
+        "merge", help="merge runs split over jobs (sample shards with their own seeds, problem shards)"
+    )
+    merge.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="the shards' lm_eval --output_path directories")
+    merge.add_argument("--out", type=Path, required=True, help="the merged run directory (new or empty)")
+    merge.add_argument("--allow-duplicates", action="store_true",
+                       help="merge shards that drew identical responses (the same seed twice)")
+
     judge = commands.add_parser(
         "judge", help="judge the reasoning of answer-correct responses with any lm-eval model (CoT-Pass@k)"
     )
@@ -219,10 +227,26 @@ def run_demo(args: argparse.Namespace) -> None:
     run_compare(compare_args)
 
 
+def run_merge(args: argparse.Namespace) -> None:
+    from lm_eval_passk.analysis.merge import merge_runs
+
+    summary = merge_runs(args.runs, args.out, allow_duplicates=args.allow_duplicates)
+    for task, merge in summary.tasks.items():
+        n = sorted({n for n, _ in merge.counts.values()})
+        print(
+            f"{task}: {len(merge.counts)} problems, n = {'/'.join(map(str, n))} from "
+            f"{len(merge.shards)} runs"
+            + (f"; {len(merge.duplicated)} duplicated response lists kept" if merge.duplicated else ""),
+            file=sys.stderr,
+        )
+    print(summary.out)
+
+
 COMMANDS = {
     "report": run_report,
     "compare": run_compare,
     "leaderboard": run_leaderboard,
+    "merge": run_merge,
     "judge": run_judge,
     "demo": run_demo,
     "include-path": lambda args: print(TASKS_DIR),

@@ -5,6 +5,7 @@ registers the model and hands the rest of its arguments to lm-eval's own CLI."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import sys
 
@@ -22,6 +23,9 @@ class DataParallelStandIn(LM):
     def __init__(self, **kwargs: object) -> None:
         super().__init__()
         dist.init_process_group("gloo")
+        # Torn down before the interpreter exits: left to exit, gloo's threads sometimes
+        # abort the process ("terminate called without an active exception", exit -6).
+        atexit.register(dist.destroy_process_group)
         self._rank, self._world_size = dist.get_rank(), dist.get_world_size()
         self.calls = 0
         self._device = torch.device("cpu")

@@ -423,14 +423,17 @@ else:
 # 5. Memory: the grader's own, whatever a program prints
 
 GRADER_MEMORY = r'''
-import json, resource, sys
+import json, sys
 from lm_eval_passk.grading.code.run import run_program
 kind, program = sys.argv[1], sys.argv[2]
 case = ("[1]", "[2]") if kind == "functional" else ("3\n1 2 3\n", "6\n")
 with open(sys.argv[3], "w") as out:
     json.dump({"kind": kind, "func_name": "f" if kind == "functional" else None, "cases": [case]}, out)
 verdict = run_program(program, sys.argv[3], 10.0, False)
-print(json.dumps([verdict, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024]))
+# VmHWM, this process's own peak: ru_maxrss carries the parent's peak over fork and exec,
+# so it read 545 MiB when pytest itself had grown that large during a full suite run.
+peak_kib = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+print(json.dumps([verdict, peak_kib // 1024]))
 '''
 
 

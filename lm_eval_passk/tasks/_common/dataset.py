@@ -88,13 +88,23 @@ def load_problems(source: BenchmarkSource, data_dir: Path | None) -> list[Proble
     return problems
 
 
+def shard_of(problems: list[Problem], shard: tuple[int, int] | None) -> list[Problem]:
+    """The i-th of m problem shards: every m-th problem from the i-th, in the benchmark's
+    order (round robin, so each shard gets a like mix where files are sorted by difficulty
+    or year). The m shards are disjoint and together are every problem."""
+    if shard is None:
+        return problems
+    index, count = shard
+    return problems[index - 1 :: count]
+
+
 def problems_dataset(source: BenchmarkSource, options: PassKOptions) -> Any:
     """A DatasetDict with one `test` split of prompted problems. Only the problems go into
     the docs; settings (grader, sandbox policy, response prefix) are the task's options,
     recorded once in the results (lm_eval_passk.run_format)."""
     import datasets
 
-    problems = load_problems(source, options.data_dir)
+    problems = shard_of(load_problems(source, options.data_dir), options.shard)
     columns: dict[str, list[Any]] = {
         PROBLEM_ID: [p.problem_id for p in problems],
         "problem": [p.problem for p in problems],

@@ -17,7 +17,7 @@ from lm_eval_passk.tasks._common.prompts import (
 # The keys read_options reads; a task folder's utils.py names the keys its loader reads
 # besides these as its BenchmarkLoader's option_keys (LiveCodeBench's `release`, MathVista's
 # `question_types`).
-COMMON_KEYS = ("n", "data_dir", "prompt", "grader", "require_sandbox")
+COMMON_KEYS = ("n", "data_dir", "prompt", "grader", "require_sandbox", "shard")
 # Keys lm-eval 0.4.13 puts into every task's metadata itself, seen in a real run: the YAML's
 # `version` and the YAML's path, `config_source`. It merges the --model_args keys in too
 # (`pretrained`, `dtype`, ...): only the caller knows those, so it leaves them out.
@@ -31,6 +31,7 @@ class PassKOptions:
     prompt: str
     grader: str  # "default" or "paper" (lm_eval_passk.grading.config)
     require_sandbox: bool  # code tasks: no bubblewrap is an error, not a warning
+    shard: tuple[int, int] | None = None  # (i, m): the i-th of m problem shards, 1-based
 
 
 def read_options(metadata: dict[str, Any]) -> PassKOptions:
@@ -57,7 +58,19 @@ def read_options(metadata: dict[str, Any]) -> PassKOptions:
     require_sandbox = metadata.get("require_sandbox", False)
     if not isinstance(require_sandbox, bool):
         raise ValueError(f"--metadata 'require_sandbox' must be true or false, got {require_sandbox!r}")
-    return PassKOptions(n, data_dir, prompt, grader, require_sandbox)
+    return PassKOptions(n, data_dir, prompt, grader, require_sandbox, read_shard(metadata.get("shard")))
+
+
+def read_shard(value: Any) -> tuple[int, int] | None:
+    """`"i/m"` (1 <= i <= m) as (i, m); None when absent."""
+    if value is None:
+        return None
+    index, slash, count = str(value).partition("/")
+    if not (slash and index.isdigit() and count.isdigit() and 1 <= int(index) <= int(count)):
+        raise ValueError(
+            f"--metadata 'shard' must be \"i/m\" with 1 <= i <= m (e.g. \"3/8\"), got {value!r}"
+        )
+    return int(index), int(count)
 
 
 def unknown_keys(keys: Iterable[str], valid: Iterable[str]) -> list[str]:

@@ -122,6 +122,7 @@ class PassKTask(ConfigurableTask):
             "ks": self.ks,
             **self.settings.to_dict(),
             "prompt": self.options.prompt,
+            "shard": "{}/{}".format(*self.options.shard) if self.options.shard else None,
             "identical_fraction": fraction,
             "sampling_degenerate": sampling_is_degenerate(fraction),
             # How each response's verdict was reached; timeouts and parse errors count as

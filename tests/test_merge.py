@@ -1,0 +1,166 @@
+"""`lm-eval-passk merge`: shards of one evaluation, made by the real `lm_eval` with the tiny
+model and distinct seeds, merged into a run that report, compare and judge read."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import threading
+from fractions import Fraction
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from math import comb
+from pathlib import Path
+
+import pytest
+from conftest import FIXTURE_DATA, lm_eval_args, offline_env, run_lm_eval
+
+from lm_eval_passk.cli import main
+
+N_PER_SHARD = 4
+SEEDS = (11, 12, 13, 14)
+
+
+def shard_run(tiny_model: Path, out: Path, seed: int, task: str = "aime24_passk", **metadata) -> Path:
+    """One job of a split evaluation: n = 4 samples of every problem, its own seed."""
+    run_lm_eval(
+        lm_eval_args(
+            "hf", f"pretrained={tiny_model},dtype=float32", task,
+            {"n": N_PER_SHARD, "data_dir": str(FIXTURE_DATA), **metadata}, out,
+            "--seed", str(seed), "--batch_size", "4", "--device", "cpu",
+        ),
+        env=offline_env(out.parent / "raw"),
+        cwd=out.parent,
+    )  # fmt: skip
+    return out
+
+
+@pytest.fixture(scope="module")
+def shards(tiny_model: Path, tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    root = tmp_path_factory.mktemp("shards")
+    return [shard_run(tiny_model, root / f"shard-{seed}", seed) for seed in SEEDS]
+
+
+def samples_rows(run: Path) -> list[dict]:
+    (path,) = run.rglob("samples_*.jsonl")
+    return [json.loads(line) for line in path.open()]
+
+
+def exact(n: int, c: int, k: int) -> Fraction:
+    return 1 - Fraction(comb(n - c, k), comb(n, k))
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_four_seeded_shards_merge_into_exact_pass_at_k(shards: list[Path], tmp_path: Path, capsys) -> None:
+    code, out, err = run_cli(capsys, "merge", *map(str, shards), "--out", str(tmp_path / "merged"))
+    assert code == 0, err
+    merged = samples_rows(tmp_path / "merged")
+    per_shard = [{row["doc"]["problem_id"]: row for row in samples_rows(s)} for s in shards]
+    assert [row["doc"]["problem_id"] for row in merged] == list(per_shard[0])
+    for row in merged:
+        pid = row["doc"]["problem_id"]
+        (responses,) = row["resps"]
+        assert responses == [r for shard in per_shard for r in shard[pid]["resps"][0]]
+        assert row["n_samples"] == 16 == len(row["filtered_resps"][0])
+        assert row["n_correct"] == sum(shard[pid]["n_correct"] for shard in per_shard)
+    (results_file,) = (tmp_path / "merged").rglob("results_*.json")
+    results = json.loads(results_file.read_text())
+    counts = [row["n_correct"] for row in merged]
+    for k in (1, 2, 4, 8, 16):
+        expected = sum(exact(16, c, k) for c in counts) / len(counts)
+        assert results["results"]["aime24_passk"][f"pass@{k},passk"] == pytest.approx(float(expected), abs=1e-12)
+    block = results["configs"]["aime24_passk"]["passk"]
+    assert block["n"] == 16 and block["ks"] == [1, 2, 4, 8, 16]
+    assert sorted(entry["seeds"]["random_seed"] for entry in block["merged_from"]) == list(SEEDS)
+
+    # The merged run reads like any other.
+    code, out, _ = run_cli(capsys, "report", str(tmp_path / "merged"), "--format", "json")
+    assert code == 0
+    (summary,) = json.loads(out)["tasks"]["aime24_passk"].values()
+    assert summary["n"] == 16
+    assert summary["pass_at_k"]["16"] == pytest.approx(float(sum(exact(16, c, 16) for c in counts) / 3), abs=1e-12)
+    code, out, _ = run_cli(capsys, "compare", str(shards[0]), str(tmp_path / "merged"), "--format", "json")
+    assert code == 0 and "aime24_passk" in out
+
+
+def test_the_same_shard_twice_is_refused(shards: list[Path], tmp_path: Path, capsys) -> None:
+    copy = tmp_path / "copy"
+    shutil.copytree(shards[0], copy)
+    code, _, err = run_cli(capsys, "merge", str(shards[0]), str(copy), "--out", str(tmp_path / "m"))
+    assert code == 2
+    assert "identical responses" in err and "--allow-duplicates" in err
+    assert not list((tmp_path / "m").rglob("samples_*"))  # nothing half-written
+    code, _, err = run_cli(capsys, "merge", str(shards[0]), str(copy), "--out", str(tmp_path / "m2"), "--allow-duplicates")
+    assert code == 0, err
+    assert all(row["n_samples"] == 8 for row in samples_rows(tmp_path / "m2"))
+
+
+def test_shards_of_different_tasks_or_settings_are_refused(
+    shards: list[Path], tiny_model: Path, tmp_path: Path, capsys
+) -> None:
+    other_task = shard_run(tiny_model, tmp_path / "math500", 21, task="math500_passk")
+    code, _, err = run_cli(capsys, "merge", str(shards[0]), str(other_task), "--out", str(tmp_path / "m"))
+    assert code == 2 and "task differs" in err and "aime24_passk" in err and "math500_passk" in err
+    paper = shard_run(tiny_model, tmp_path / "paper", 22, grader="paper")
+    code, _, err = run_cli(capsys, "merge", str(shards[0]), str(paper), "--out", str(tmp_path / "m3"))
+    assert code == 2 and "configs.aime24_passk.passk.grader" in err
+
+
+def test_problem_shards_merge_side_by_side(tiny_model: Path, tmp_path: Path, capsys) -> None:
+    halves = [shard_run(tiny_model, tmp_path / f"half-{i}", 30 + i, shard=f"{i}/2") for i in (1, 2)]
+    ids = [[row["doc"]["problem_id"] for row in samples_rows(half)] for half in halves]
+    assert len(ids[0]) == 2 and len(ids[1]) == 1 and not set(ids[0]) & set(ids[1])
+    code, _, err = run_cli(capsys, "merge", *map(str, halves), "--out", str(tmp_path / "whole"))
+    assert code == 0, err
+    merged = samples_rows(tmp_path / "whole")
+    assert sorted(row["doc"]["problem_id"] for row in merged) == sorted(ids[0] + ids[1])
+    assert all(row["n_samples"] == N_PER_SHARD for row in merged)
+
+
+class AlwaysYes(BaseHTTPRequestHandler):
+    """An OpenAI-compatible chat endpoint whose every reply accepts the reasoning."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+        self.rfile.read(int(self.headers["Content-Length"]))
+        body = json.dumps({
+            "id": "x", "object": "chat.completion", "created": 0, "model": "judge",
+            "choices": [{"index": 0, "finish_reason": "stop",
+                         "message": {"role": "assistant", "content": "Fine. \\boxed{yes}"}}],
+        }).encode()  # fmt: skip
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def test_a_merged_run_can_be_judged(shards: list[Path], tmp_path: Path, capsys) -> None:
+    assert main(["merge", str(shards[0]), str(shards[1]), "--out", str(tmp_path / "merged")]) == 0
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysYes)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        judged = subprocess.run(
+            [sys.executable, "-m", "lm_eval_passk.cli", "judge", str(tmp_path / "merged"),
+             "--model", "local-chat-completions", "--votes", "1", "--judge_name", "yes-man",
+             "--model_args", f"model=judge,base_url=http://127.0.0.1:{server.server_address[1]}/v1/chat/completions,num_concurrent=1,max_retries=1",
+             "--batch_size", "1"],
+            capture_output=True, text=True, timeout=300, check=False,
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+    assert judged.returncode == 0, judged.stderr[-2000:]
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "merged"), "--format", "json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)["tasks"]["aime24_passk"].values()
+    correct = sum(row["n_correct"] for row in samples_rows(tmp_path / "merged"))
+    assert summary["judge"] == {"judged": correct, "unjudged": 0, "abstentions": 0}
+    assert summary["cot_pass_at_k"]["all"] == summary["pass_at_k"]
