@@ -18,7 +18,8 @@ from lm_eval.api.registry import register_model
 @register_model("passk-data-parallel-stand-in")
 class DataParallelStandIn(LM):
     """Answers `\\boxed{2}` or `\\boxed{1}` by a hash of the prompt and the call count:
-    varied correct counts, the same on every run."""
+    varied correct counts, the same on every run. Each reply is long (over 200 characters)
+    and distinct, as sampled chains of thought are, so the duplicate guard counts them."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__()
@@ -35,7 +36,8 @@ class DataParallelStandIn(LM):
         for request in requests:
             self.calls += 1
             digest = hashlib.sha256(f"{request.args[0]}|{self.calls}".encode()).digest()
-            replies.append(f"So the answer is \\boxed{{{1 + digest[0] % 2}}}.")
+            reasoning = f"Draft {digest.hex()[:16]}: " + "we check each step once more. " * 8
+            replies.append(f"{reasoning}So the answer is \\boxed{{{1 + digest[0] % 2}}}.")
         return replies
 
     def loglikelihood(self, requests):

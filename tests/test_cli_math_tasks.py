@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import asdict
 from fractions import Fraction
 from math import comb
 
 import pytest
 from conftest import MATH_RUN_N as N
 from conftest import MATH_TASKS
+
+from lm_eval_passk.metrics.sampling import count_duplicates
 
 PROTOCOL_STOPS = {"<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "</s>"}
 
@@ -77,9 +80,12 @@ def test_reported_pass_at_k_is_the_mean_estimator_over_logged_counts(
     assert block["reasons"].get("match", 0) == sum(counts)
     per_problem = block["problems"]
     assert per_problem == {
-        row["doc"]["problem_id"]: {"n_samples": N, "n_correct": row["n_correct"], "identical": False}
+        row["doc"]["problem_id"]: {
+            "n_samples": N, "n_correct": row["n_correct"], "identical": False,
+            **asdict(count_duplicates(row["resps"][0])),
+        }
         for row in rows
-    }
+    }  # fmt: skip
 
 
 # Boxes that end a response joined only by these are one list answer (docs/GRADING.md).
@@ -123,5 +129,9 @@ def test_raw_responses_are_saved_before_grading(math_run: dict) -> None:
 
 def test_varied_samples_raise_no_degenerate_warning(math_run: dict) -> None:
     for task in MATH_TASKS:
-        assert math_run["results"]["configs"][task]["passk"]["sampling_degenerate"] is False
+        block = math_run["results"]["configs"][task]["passk"]
+        assert block["sampling_degenerate"] is False
+        assert (block["duplicate_fraction"], block["sampling_duplicated"]) == (0.0, False)
+        assert math_run["results"]["results"][task]["duplicate_responses,passk"] == 0.0
     assert "identical responses" not in math_run["log"]
+    assert "exactly repeat" not in math_run["log"]

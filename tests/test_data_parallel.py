@@ -48,6 +48,13 @@ def test_two_ranks_give_complete_results_with_n_samples_each(tmp_path: Path, cap
     block = results["configs"]["gsm8k_passk"]["passk"]
     assert set(block["problems"]) == {"gsm8k-test-0", "gsm8k-test-1", "gsm8k-test-2"}
     assert all(problem["n_samples"] == 4 for problem in block["problems"].values())
+    # The duplicate guard counted the n graded responses, not the padding: 4 long replies
+    # per problem (the stand-in's are long and distinct), none repeated.
+    assert all(
+        (problem["long_responses"], problem["repeated_responses"]) == (4, 0)
+        for problem in block["problems"].values()
+    )
+    assert (block["duplicate_fraction"], block["sampling_duplicated"]) == (0.0, False)
     assert sum(block["reasons"].values()) == 3 * 4
     assert results["results"]["gsm8k_passk"]["n_samples,passk"] == 4
     assert results["results"]["gsm8k_passk"]["problems,passk"] == 3

@@ -24,6 +24,7 @@ import hashlib
 import importlib.util
 import json
 import shutil
+from dataclasses import asdict
 from fractions import Fraction
 from math import comb
 from pathlib import Path
@@ -33,6 +34,7 @@ import pytest
 from conftest import FIXTURE_DATA, SHARED_DATA, lm_eval_args, offline_env, run_lm_eval
 
 from lm_eval_passk.grading import grade
+from lm_eval_passk.metrics.sampling import count_duplicates
 from lm_eval_passk.tasks._common.dataset import DataError
 
 TASK = "mathvista_passk"
@@ -256,10 +258,14 @@ def test_cli_pass_at_k_is_the_mean_estimator_and_verdicts_are_the_graders(cli_ru
     assert "pass@16,passk" not in results
     passk = cli_run["results"]["configs"][TASK]["passk"]
     assert passk["problems"] == {
-        row["doc"]["problem_id"]: {"n_samples": N, "n_correct": row["n_correct"], "identical": False}
+        row["doc"]["problem_id"]: {
+            "n_samples": N, "n_correct": row["n_correct"], "identical": False,
+            **asdict(count_duplicates(row["resps"][0])),
+        }
         for row in rows
-    }
+    }  # fmt: skip
     assert passk["sampling_degenerate"] is False
+    assert passk["sampling_duplicated"] is False
     assert 0 < sum(counts) < N * len(rows)  # the tiny model gets some right and some wrong
     for row in rows:
         record = records[row["doc"]["problem_id"].removeprefix("mathvista-")]

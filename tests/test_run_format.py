@@ -84,20 +84,28 @@ def test_the_passk_block_comes_from_what_lm_eval_gathers_from_every_rank() -> No
 
     metadata = {"n": 2, "data_dir": str(FIXTURE_DATA)}
     task = TaskManager(metadata=metadata).load_task_or_group(["gsm8k_passk"])["gsm8k_passk"]
-    rank0 = [{"id": "gsm8k-test-0", "n": 2, "c": 1, "identical": False, "reasons": {"match": 1, "mismatch": 1}}]
+    rank0 = [
+        {"id": "gsm8k-test-0", "n": 2, "c": 1, "identical": False, "long_responses": 2,
+         "repeated_responses": 0, "reasons": {"match": 1, "mismatch": 1}},
+    ]  # fmt: skip
     rank1 = [
-        {"id": "gsm8k-test-1", "n": 2, "c": 2, "identical": True, "reasons": {"match": 2}},
-        {"id": "gsm8k-test-2", "n": 2, "c": 0, "identical": False, "reasons": {"no_answer": 2}},
-    ]
+        {"id": "gsm8k-test-1", "n": 2, "c": 2, "identical": True, "long_responses": 2,
+         "repeated_responses": 1, "reasons": {"match": 2}},
+        {"id": "gsm8k-test-2", "n": 2, "c": 0, "identical": False, "long_responses": 0,
+         "repeated_responses": 0, "reasons": {"no_answer": 2}},
+    ]  # fmt: skip
     assert task.aggregation()["problems"](rank0 + rank1) == 3
     block = task.dump_config()["passk"]
     assert block["problems"] == {
-        "gsm8k-test-0": {"n_samples": 2, "n_correct": 1, "identical": False},
-        "gsm8k-test-1": {"n_samples": 2, "n_correct": 2, "identical": True},
-        "gsm8k-test-2": {"n_samples": 2, "n_correct": 0, "identical": False},
-    }
+        "gsm8k-test-0": {"n_samples": 2, "n_correct": 1, "identical": False, "long_responses": 2, "repeated_responses": 0},
+        "gsm8k-test-1": {"n_samples": 2, "n_correct": 2, "identical": True, "long_responses": 2, "repeated_responses": 1},
+        "gsm8k-test-2": {"n_samples": 2, "n_correct": 0, "identical": False, "long_responses": 0, "repeated_responses": 0},
+    }  # fmt: skip
     assert block["reasons"] == {"match": 3, "mismatch": 1, "no_answer": 2}
     assert block["identical_fraction"] == pytest.approx(1 / 3)
+    # Pooled over both ranks' problems: 1 repeat among 4 long responses.
+    assert block["duplicate_fraction"] == 0.25
+    assert block["sampling_duplicated"] is True
     assert (block["benchmark"], block["grader"], block["n"]) == ("gsm8k", "default", 2)
     # The docs hold the problem, never the settings.
     doc = next(iter(task.test_docs()))

@@ -8,7 +8,12 @@ from pathlib import Path
 
 from conftest import FIXTURE_DATA, lm_eval_args, offline_env, run_lm_eval
 
-from lm_eval_passk.metrics.sampling import all_identical, identical_fraction, sampling_is_degenerate
+from lm_eval_passk.metrics.sampling import (
+    all_identical,
+    identical_fraction,
+    pooled_duplicate_fraction,
+    sampling_is_degenerate,
+)
 
 
 def test_identical_fraction() -> None:
@@ -59,3 +64,11 @@ def test_greedy_run_is_marked_in_results(tiny_model: Path, tmp_path: Path) -> No
     assert results["results"]["math500_passk"]["identical_responses,passk"] == 1.0
     assert passk["grader"] == "paper"
     assert sum(passk["reasons"].values()) == 3 * 4
+    # The tiny model's greedy answer is short (19 characters), and short answers may
+    # legitimately repeat: the duplicate guard ignores them, the identical guard fired.
+    (samples_file,) = (tmp_path / "out").rglob("samples_math500_passk_*.jsonl")
+    responses = [json.loads(line)["resps"][0] for line in samples_file.open()]
+    assert all(len(r) <= 200 for problem in responses for r in problem)
+    assert pooled_duplicate_fraction(responses) == passk["duplicate_fraction"] == 0.0
+    assert passk["sampling_duplicated"] is False
+    assert "exactly repeat" not in result.stdout + result.stderr

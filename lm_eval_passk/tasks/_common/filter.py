@@ -20,9 +20,14 @@ from lm_eval.api.filter import Filter
 
 from lm_eval_passk.grading import Verdict, grade_many
 from lm_eval_passk.metrics.sampling import (
+    LONG_RESPONSE_CHARS,
+    DuplicateCount,
     all_identical,
+    count_duplicates,
     identical_fraction,
+    repeated_fraction,
     sampling_is_degenerate,
+    sampling_is_duplicated,
 )
 from lm_eval_passk.run_format import (
     PROBLEM_ID,
@@ -71,14 +76,38 @@ def warn_if_degenerate(task: str, resps: Sequence[Sequence[str]]) -> float:
     return fraction
 
 
+def warn_if_duplicated(task: str, duplicates: Sequence[DuplicateCount]) -> float:
+    """Log a loud warning when more than 5% of long responses repeat another response of
+    their problem; return that fraction, pooled over this process's problems."""
+    fraction = repeated_fraction(duplicates)
+    if sampling_is_duplicated(fraction):
+        log.warning(
+            "\n%s\n%s: %.1f%% of long responses (%d of %d over %d characters) exactly repeat "
+            "another response of the same problem. Long samples essentially never repeat at "
+            "temperature > 0, so these are duplicated draws and pass@k at large k rests on "
+            "less evidence than n says. Likely causes: two jobs or shards run with the same "
+            "seed and merged (lm-eval's vLLM backend seeds every engine with 1234 unless "
+            "--model_args sets seed=...), vLLM data_parallel_size > 1 (every worker gets the "
+            "same seed), or --use_cache hits.\n%s",
+            "!" * 80, task, 100 * fraction,
+            sum(d.repeated_responses for d in duplicates),
+            sum(d.long_responses for d in duplicates), LONG_RESPONSE_CHARS, "!" * 80,
+        )
+    return fraction
+
+
 class GradedResponses(list):
     """One problem's verdicts, one compact JSON string per response (lm-eval logs a filter's
-    output as strings, so JSON keeps it machine-readable), plus the counts pass@k needs."""
+    output as strings, so JSON keeps it machine-readable), plus the counts pass@k needs and
+    the sampling guards' marks: all responses identical, long responses repeated."""
 
-    def __init__(self, verdicts: Sequence[Verdict], identical: bool) -> None:
+    def __init__(
+        self, verdicts: Sequence[Verdict], identical: bool, duplicates: DuplicateCount
+    ) -> None:
         super().__init__(verdict_json(v) for v in verdicts)
         self.n_correct = sum(v.correct for v in verdicts)
         self.identical = identical
+        self.duplicates = duplicates
         self.reasons = Counter(v.reason for v in verdicts)
 
 
@@ -104,6 +133,9 @@ class GradeAllResponses(Filter):
         log.info("%s: raw responses of %d problems saved to %s", settings.benchmark, len(docs), path)
         resps = self._without_padding(resps, docs)
         warn_if_degenerate(settings.benchmark, resps)
+        # Counted on the generated text (without the response prefix, the same for all n).
+        duplicates = [count_duplicates(responses) for responses in resps]
+        warn_if_duplicated(settings.benchmark, duplicates)
 
         # All problems' responses in one call: one deduplicated, parallel pass.
         flat_responses = [
@@ -123,9 +155,11 @@ class GradeAllResponses(Filter):
         )
 
         graded, start = [], 0
-        for responses in resps:
+        for responses, problem_duplicates in zip(resps, duplicates):
             problem_verdicts = verdicts[start : start + len(responses)]
-            graded.append(GradedResponses(problem_verdicts, all_identical(responses)))
+            graded.append(
+                GradedResponses(problem_verdicts, all_identical(responses), problem_duplicates)
+            )
             start += len(responses)
         return graded
 

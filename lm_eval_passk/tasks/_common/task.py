@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import asdict, fields
 from typing import Any
 
 from lm_eval.api.task import ConfigurableTask
 
 from lm_eval_passk.metrics import pass_at_k, report_ks
-from lm_eval_passk.metrics.sampling import sampling_is_degenerate
+from lm_eval_passk.metrics.sampling import (
+    DuplicateCount,
+    repeated_fraction,
+    sampling_is_degenerate,
+    sampling_is_duplicated,
+)
 from lm_eval_passk.run_format import PROBLEM_ID, RESULTS_BLOCK, GradingSettings
 from lm_eval_passk.tasks._common.dataset import BenchmarkLoader
 from lm_eval_passk.tasks._common.filter import GradeAllResponses, GradedResponses
 from lm_eval_passk.tasks._common.options import check_prompt_fits, read_options
 from lm_eval_passk.tasks._common.prompts import RESPONSE_PREFIXES
 
-# Per problem, besides pass@k: the counts the estimator used, and whether all n
-# responses were identical (its mean over problems is the run's degenerate-sampling mark).
-COUNT_METRICS = ("n_samples", "n_correct", "identical_responses")
+# Per problem, besides pass@k: the counts the estimator used, whether all n responses
+# were identical (its mean over problems is the run's degenerate-sampling mark) and the
+# fraction of its long responses that repeat another (the passk block pools these).
+COUNT_METRICS = ("n_samples", "n_correct", "identical_responses", "duplicate_responses")
+# The sampling guards' metrics: lower is better.
+GUARD_METRICS = ("identical_responses", "duplicate_responses")
 # A metric whose per-problem value is that problem's counts and reasons; its aggregation
 # builds the results' passk block from what lm-eval gathered from every rank.
 PROBLEMS_METRIC = "problems"
+# A problem's duplicate counts, under these names in its `problems` item and passk entry.
+DUPLICATE_COUNTS = tuple(field.name for field in fields(DuplicateCount))
 
 
 class PassKTask(ConfigurableTask):
@@ -64,7 +75,7 @@ class PassKTask(ConfigurableTask):
             }
         ]
         config["metric_list"] = [
-            {"metric": name, "aggregation": "mean", "higher_is_better": name != "identical_responses"}
+            {"metric": name, "aggregation": "mean", "higher_is_better": name not in GUARD_METRICS}
             for name in [f"pass@{k}" for k in self.ks] + list(COUNT_METRICS)
         ] + [
             {"metric": PROBLEMS_METRIC, "aggregation": self._collect_problems, "higher_is_better": True}
@@ -90,9 +101,10 @@ class PassKTask(ConfigurableTask):
             "n_samples": n,
             "n_correct": c,
             "identical_responses": float(graded.identical),
+            "duplicate_responses": repeated_fraction([graded.duplicates]),
             PROBLEMS_METRIC: {
                 "id": doc[PROBLEM_ID], "n": n, "c": c, "identical": graded.identical,
-                "reasons": dict(graded.reasons),
+                **asdict(graded.duplicates), "reasons": dict(graded.reasons),
             },
         }
 
@@ -102,7 +114,11 @@ class PassKTask(ConfigurableTask):
         from process_results, which each rank runs on its own share) keeps it complete
         under data parallelism. Returns the number of problems."""
         self._per_problem = {
-            item["id"]: {"n_samples": item["n"], "n_correct": item["c"], "identical": item["identical"]}
+            item["id"]: {
+                "n_samples": item["n"], "n_correct": item["c"], "identical": item["identical"],
+                # The counts, not the fraction: a merge of runs pools them exactly.
+                **{name: item[name] for name in DUPLICATE_COUNTS},
+            }
             for item in items
         }
         self._reasons = Counter()
@@ -112,11 +128,16 @@ class PassKTask(ConfigurableTask):
 
     def dump_config(self) -> dict:
         """The task config, plus a `passk` block: the grading settings, every problem's n
-        and c, and the degenerate-sampling mark (results_*.json keeps this under
+        and c, and the sampling guards' marks (results_*.json keeps this under
         configs.TASK.passk; lm_eval_passk.run_format reads it)."""
         config = super().dump_config()
-        flags = [problem["identical"] for problem in self._per_problem.values()]
+        problems = self._per_problem.values()
+        flags = [problem["identical"] for problem in problems]
         fraction = sum(flags) / len(flags) if flags else 0.0
+        duplicated = repeated_fraction(
+            DuplicateCount(**{name: problem[name] for name in DUPLICATE_COUNTS})
+            for problem in problems
+        )
         config[RESULTS_BLOCK] = {
             "n": self.n,
             "ks": self.ks,
@@ -125,6 +146,9 @@ class PassKTask(ConfigurableTask):
             "shard": "{}/{}".format(*self.options.shard) if self.options.shard else None,
             "identical_fraction": fraction,
             "sampling_degenerate": sampling_is_degenerate(fraction),
+            # Pooled over every rank's problems: total repeated / total long responses.
+            "duplicate_fraction": duplicated,
+            "sampling_duplicated": sampling_is_duplicated(duplicated),
             # How each response's verdict was reached; timeouts and parse errors count as
             # wrong and are reported here, never raised.
             "reasons": dict(self._reasons),
