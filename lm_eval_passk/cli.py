@@ -109,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     plan.add_argument("--model_args", default="", help="as for lm_eval, without seed (the plan sets it)")
     plan.add_argument("--output_path", help="directory holding shard-NNN/ and merged/ (default runs/TASK)")
     plan.add_argument("--metadata", default="{}", help="further --metadata keys as JSON, e.g. {\"data_dir\": \"/data\"}")
-    plan.add_argument("--extra", default="", help="further lm_eval arguments for every job, e.g. '--apply_chat_template'")
+    plan.add_argument("--extra", default="",
+                      help="further lm_eval arguments for every job, e.g. --extra '--device cuda:0 --batch_size 8' "
+                           "(one flag alone needs the = form: --extra=--apply_chat_template)")
     plan.add_argument("--base_seed", type=int, default=DEFAULT_BASE_SEED,
                       help=f"job j gets seed base_seed + j (default {DEFAULT_BASE_SEED})")
     plan.add_argument("--format", choices=["shell", "slurm"], default="shell",
