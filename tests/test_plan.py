@@ -191,9 +191,11 @@ def test_the_slurm_script_runs_only_its_array_index_and_skips_a_finished_job(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     args = ("aime24_passk", "--n", "8", "--shards", "2", "--problem_shards", "2", *VLLM_ARGS, "--output_path", "runs/x")
-    expected, _ = jobs_and_merge(plan(capsys, *args))
+    expected, merge = jobs_and_merge(plan(capsys, *args))
     script = tmp_path / "plan.sbatch"
     script.write_text(plan(capsys, *args, "--format", "slurm"))
+    # docs/SCALE.md runs the merge with `sed -n 's/^#   //p' THIS_FILE | bash`
+    assert [line[4:] for line in script.read_text().splitlines() if line.startswith("#   ")] == [shlex.join(merge)]
     assert subprocess.run(["bash", "-n", str(script)], check=False, capture_output=True).returncode == 0
     assert "#SBATCH --array=0-3\n" in script.read_text()
     env = stub_env(tmp_path, dict(os.environ))
