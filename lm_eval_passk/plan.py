@@ -15,6 +15,7 @@ same samples). Distinct seeds per job make every shard's draws independent.
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import shlex
 from collections.abc import Sequence
@@ -136,7 +137,6 @@ def plan_jobs(request: PlanRequest) -> list[Job]:
     validate(request)
     counts = sample_counts(request.n, request.shards)
     width = _directory_width(request.shards * request.problem_shards)
-    output = request.output_path.rstrip("/") or "/"
     engine_seeded = request.model in ENGINE_SEEDED_MODELS
     has_batch_size = any(argument.split("=", 1)[0] == "--batch_size" for argument in request.extra)
     code_task = any(name.strip() in CODE_TASKS for name in request.task.split(","))
@@ -149,10 +149,10 @@ def plan_jobs(request: PlanRequest) -> list[Job]:
             metadata = dict(request.metadata, n=samples)
             if problem_shard is not None:
                 metadata["shard"] = f"{problem_shard}/{request.problem_shards}"
-            model_args = request.model_args
+            model_args = request.model_args.strip().rstrip(",")
             if engine_seeded:
-                model_args = f"{model_args},seed={seed}" if model_args.strip() else f"seed={seed}"
-            output_dir = f"{output}/shard-{index:0{width}d}"
+                model_args = f"{model_args},seed={seed}" if model_args else f"seed={seed}"
+            output_dir = posixpath.join(request.output_path, f"shard-{index:0{width}d}")
             argv = [
                 "--model", request.model,
                 "--model_args", model_args,
@@ -175,8 +175,8 @@ def plan_jobs(request: PlanRequest) -> list[Job]:
 def merge_argv(request: PlanRequest, jobs: Sequence[Job]) -> list[str]:
     """`lm-eval-passk merge` over exactly the plan's shard directories (not a glob: a stale
     shard-* of an earlier, larger plan would be merged too)."""
-    output = request.output_path.rstrip("/") or "/"
-    return ["lm-eval-passk", "merge", *(job.output_dir for job in jobs), "--out", f"{output}/merged"]
+    out = posixpath.join(request.output_path, "merged")
+    return ["lm-eval-passk", "merge", *(job.output_dir for job in jobs), "--out", out]
 
 
 def _command(program: str, argv: Sequence[str]) -> str:
