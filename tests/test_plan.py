@@ -104,6 +104,12 @@ def test_hf_gets_lm_evals_seed_only_and_code_tasks_the_unsafe_code_flag(capsys: 
     assert all(job.confirm_run_unsafe_code and job.batch_size == "8" and job.device == "cuda:0" for job in jobs)
 
 
+def test_the_plan_module_imports_nothing_of_lm_eval() -> None:
+    probe = "import sys, lm_eval_passk.plan; print(sorted(m for m in sys.modules if m.split('.')[0] in ('lm_eval', 'torch', 'numpy')))"
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)
+    assert out.stdout.strip() == "[]"
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
