@@ -11,6 +11,7 @@ from typing import Any
 
 from lm_eval_passk import __version__
 from lm_eval_passk._discovery import TASKS_DIR
+from lm_eval_passk.plan import DEFAULT_BASE_SEED
 
 GRADER_NAMES = ["default", "strict", "paper"]
 
@@ -102,6 +103,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser("demo", help="write two synthetic runs and compare them (no GPU needed)")
     demo.add_argument("--out", type=Path, default=Path("passk-demo"), help="directory (default ./passk-demo)")
+
+    plan = commands.add_parser(
+        "plan", help="the lm_eval command of every shard of a large-k run, and the merge (docs/SCALE.md)"
+    )
+    plan.add_argument("task", metavar="TASK", help="an lm_eval --tasks value, e.g. aime24_passk")
+    plan.add_argument("--n", type=int, required=True, help="samples per problem in the merged run")
+    plan.add_argument("--shards", type=int, default=1,
+                      help="sample shards: each job draws n / shards samples of every problem (default 1)")
+    plan.add_argument("--problem_shards", type=int, default=1,
+                      help="problem shards crossed with the sample shards (default 1: every job sees every problem)")
+    plan.add_argument("--model", required=True, help="an lm-eval model type: vllm, hf, ...")
+    plan.add_argument("--model_args", default="", help="as for lm_eval, without seed (the plan sets it)")
+    plan.add_argument("--output_path", help="directory holding shard-NNN/ and merged/ (default runs/TASK)")
+    plan.add_argument("--metadata", default="{}", help="further --metadata keys as JSON, e.g. {\"data_dir\": \"/data\"}")
+    plan.add_argument("--extra", default="",
+                      help="further lm_eval arguments for every job, e.g. --extra '--device cuda:0 --batch_size 8' "
+                           "(one flag alone needs the = form: --extra=--apply_chat_template)")
+    plan.add_argument("--base_seed", type=int, default=DEFAULT_BASE_SEED,
+                      help=f"job j gets seed base_seed + j (default {DEFAULT_BASE_SEED})")
+    plan.add_argument("--format", choices=["shell", "slurm"], default="shell",
+                      help="shell: one guarded command per job, then the merge; slurm: an sbatch array script")
 
     commands.add_parser(
         "include-path",
@@ -242,6 +264,32 @@ def run_merge(args: argparse.Namespace) -> None:
     print(summary.out)
 
 
+def run_plan(args: argparse.Namespace) -> None:
+    import shlex
+
+    from lm_eval_passk.plan import PlanRequest, shell_script, slurm_script
+
+    try:
+        metadata = json.loads(args.metadata)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--metadata is not JSON: {error}") from None
+    if not isinstance(metadata, dict):  # a bad option value: ValueError, which main() reports
+        raise ValueError(f"--metadata must be a JSON object, got {args.metadata!r}")  # noqa: TRY004
+    request = PlanRequest(
+        task=args.task,
+        n=args.n,
+        shards=args.shards,
+        model=args.model,
+        model_args=args.model_args,
+        output_path=args.output_path or f"runs/{args.task}",
+        problem_shards=args.problem_shards,
+        base_seed=args.base_seed,
+        metadata=metadata,
+        extra=tuple(shlex.split(args.extra)),
+    )
+    print(slurm_script(request) if args.format == "slurm" else shell_script(request), end="")
+
+
 COMMANDS = {
     "report": run_report,
     "compare": run_compare,
@@ -249,6 +297,7 @@ COMMANDS = {
     "merge": run_merge,
     "judge": run_judge,
     "demo": run_demo,
+    "plan": run_plan,
     "include-path": lambda args: print(TASKS_DIR),
 }
 
