@@ -251,6 +251,7 @@ def run_demo(args: argparse.Namespace) -> None:
 
 def run_merge(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis.merge import merge_runs
+    from lm_eval_passk.metrics.sampling import repeated_fraction, sampling_is_duplicated
 
     summary = merge_runs(args.runs, args.out, allow_duplicates=args.allow_duplicates)
     for task, merge in summary.tasks.items():
@@ -261,6 +262,14 @@ def run_merge(args: argparse.Namespace) -> None:
             + (f"; {len(merge.duplicated)} duplicated response lists kept" if merge.duplicated else ""),
             file=sys.stderr,
         )
+        duplicated = merge.shards and repeated_fraction(merge.duplicates.values())
+        if duplicated and sampling_is_duplicated(duplicated):
+            print(
+                f"{'!' * 80}\n{task}: {duplicated:.0%} of the long responses repeat another of "
+                "their problem: shards drew the same samples (the same seed twice?). pass@k at "
+                f"large k overstates the evidence.\n{'!' * 80}",
+                file=sys.stderr,
+            )
     print(summary.out)
 
 

@@ -129,7 +129,7 @@ class AlwaysYes(BaseHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server API
+    def do_POST(self) -> None:  # the http.server API names it
         self.rfile.read(int(self.headers["Content-Length"]))
         body = json.dumps({
             "id": "x", "object": "chat.completion", "created": 0, "model": "judge",
@@ -164,3 +164,37 @@ def test_a_merged_run_can_be_judged(shards: list[Path], tmp_path: Path, capsys) 
     correct = sum(row["n_correct"] for row in samples_rows(tmp_path / "merged"))
     assert summary["judge"] == {"judged": correct, "unjudged": 0, "abstentions": 0}
     assert summary["cot_pass_at_k"]["all"] == summary["pass_at_k"]
+
+
+def test_the_duplicate_guard_fires_on_merged_repeats_and_not_on_distinct_shards(
+    tiny_model: Path, tmp_path: Path, capsys
+) -> None:
+    """Two shards that drew the same long responses (the same seed twice), merged anyway,
+    are flagged loudly; two shards that drew different ones are not. The stand-in vLLM
+    engine answers scripted long texts (tests/test_duplicate_guard.py)."""
+    from test_duplicate_guard import N, PROBLEMS, long_reasoning, stub_run
+
+    texts = [long_reasoning(i) for i in range(PROBLEMS * N)]
+    others = [long_reasoning(i) for i in range(PROBLEMS * N, 2 * PROBLEMS * N)]
+    runs = {name: tmp_path / name for name in ("a", "a-again", "b")}
+    for name, drawn in (("a", texts), ("a-again", texts), ("b", others)):
+        runs[name].mkdir()
+        stub_run(tiny_model, runs[name], drawn)
+    capsys.readouterr()
+
+    code, _, err = run_cli(capsys, "merge", str(runs["a"] / "out"), str(runs["a-again"] / "out"),
+                           "--out", str(tmp_path / "same"), "--allow-duplicates")  # fmt: skip
+    assert code == 0, err
+    assert "!" * 80 in err and "same seed twice" in err
+    (results_file,) = (tmp_path / "same").rglob("results_*.json")
+    block = json.loads(results_file.read_text())["configs"]["math500_passk"]["passk"]
+    assert block["duplicate_fraction"] == 0.5 and block["sampling_duplicated"] is True
+    assert all(p["long_responses"] == 2 * N and p["repeated_responses"] == N for p in block["problems"].values())
+
+    code, _, err = run_cli(capsys, "merge", str(runs["a"] / "out"), str(runs["b"] / "out"),
+                           "--out", str(tmp_path / "distinct"))  # fmt: skip
+    assert code == 0, err
+    assert "!" * 80 not in err
+    (results_file,) = (tmp_path / "distinct").rglob("results_*.json")
+    block = json.loads(results_file.read_text())["configs"]["math500_passk"]["passk"]
+    assert (block["duplicate_fraction"], block["sampling_duplicated"]) == (0.0, False)

@@ -16,13 +16,20 @@ import json
 import math
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lm_eval_passk.jsonl import open_text
 from lm_eval_passk.metrics import pass_at_k, report_ks
-from lm_eval_passk.metrics.sampling import all_identical, sampling_is_degenerate
+from lm_eval_passk.metrics.sampling import (
+    DuplicateCount,
+    all_identical,
+    count_duplicates,
+    repeated_fraction,
+    sampling_is_degenerate,
+    sampling_is_duplicated,
+)
 from lm_eval_passk.run_format import (
     RESULTS_BLOCK,
     RunError,
@@ -36,8 +43,10 @@ from lm_eval_passk.run_format import (
 # What may differ between the shards of one evaluation: seeds and the bookkeeping of each
 # job. Everything else of a task's config, the model and the sampling must be equal.
 SEED_ARGUMENTS = ("seed",)
-PER_JOB_BLOCK_FIELDS = ("n", "ks", "shard", "identical_fraction", "sampling_degenerate",
-                        "reasons", "problems")  # fmt: skip
+PER_JOB_BLOCK_FIELDS = (
+    "n", "ks", "shard", "identical_fraction", "sampling_degenerate", "duplicate_fraction",
+    "sampling_duplicated", "reasons", "problems", "merged_from", "duplicated",
+)
 PER_JOB_CONFIG_FIELDS = ("repeats", "metadata", RESULTS_BLOCK, "metric_list", "filter_list")
 SEED_FIELDS = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
 
@@ -77,6 +86,8 @@ class TaskMerge:
     shards: list[Shard]
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)
     identical: dict[str, bool] = field(default_factory=dict)
+    # Counted again on the merged responses: a repeat across two shards is in neither's count.
+    duplicates: dict[str, DuplicateCount] = field(default_factory=dict)
     reasons: dict[str, int] = field(default_factory=dict)
     duplicated: list[str] = field(default_factory=list)  # "problem: run A = run B"
 
@@ -197,7 +208,9 @@ def _merge_row(merge: TaskMerge, group: list[Shard], rows: list[dict[str, Any]],
     for verdict in graded:
         merge.reasons[verdict["reason"]] = merge.reasons.get(verdict["reason"], 0) + 1
     merge.counts[pid] = (n, c)
-    merge.identical[pid] = all_identical([str(r) for r in responses])
+    texts = [str(r) for r in responses]
+    merge.identical[pid] = all_identical(texts)
+    merge.duplicates[pid] = count_duplicates(texts)
     ks = report_ks(n)
     merged = dict(rows[0])
     merged.update(
@@ -207,6 +220,7 @@ def _merge_row(merge: TaskMerge, group: list[Shard], rows: list[dict[str, Any]],
             "n_samples": n,
             "n_correct": c,
             "identical_responses": float(merge.identical[pid]),
+            "duplicate_responses": repeated_fraction([merge.duplicates[pid]]),
             **{f"pass@{k}": float(v) for k, v in zip(ks, pass_at_k(n, c, ks))},
         }
     )
@@ -234,11 +248,13 @@ def _task_results(merge: TaskMerge) -> tuple[dict[str, Any], dict[str, Any]]:
         "n_samples": [float(pn) for pn, _ in counts.values()],
         "n_correct": [float(pc) for _, pc in counts.values()],
         "identical_responses": [float(merge.identical[pid]) for pid in counts],
+        "duplicate_responses": [repeated_fraction([merge.duplicates[pid]]) for pid in counts],
     }
     for name, values in columns.items():
         entry[f"{name},passk"], entry[f"{name}_stderr,passk"] = _mean_and_stderr(values)
     entry["problems,passk"], entry["problems_stderr,passk"] = len(counts), "N/A"
     fraction = sum(merge.identical.values()) / len(counts)
+    duplicated = repeated_fraction(merge.duplicates.values())
     block = {
         **{k: v for k, v in merge.shards[0].block.items() if k not in PER_JOB_BLOCK_FIELDS},
         "n": n,
@@ -246,9 +262,14 @@ def _task_results(merge: TaskMerge) -> tuple[dict[str, Any], dict[str, Any]]:
         "shard": None,
         "identical_fraction": fraction,
         "sampling_degenerate": sampling_is_degenerate(fraction),
+        "duplicate_fraction": duplicated,
+        "sampling_duplicated": sampling_is_duplicated(duplicated),
         "reasons": merge.reasons,
         "problems": {
-            pid: {"n_samples": pn, "n_correct": pc, "identical": merge.identical[pid]}
+            pid: {
+                "n_samples": pn, "n_correct": pc, "identical": merge.identical[pid],
+                **asdict(merge.duplicates[pid]),
+            }
             for pid, (pn, pc) in counts.items()
         },
         "merged_from": [
