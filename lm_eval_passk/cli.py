@@ -65,9 +65,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reading_options(report)
     _add_output_options(report, ["table", "json", "markdown", "csv"])
 
-    compare = commands.add_parser("compare", help="a base model against its RL-trained descendant")
+    compare = commands.add_parser("compare", help="a base model against one or more RL-trained descendants")
     compare.add_argument("base", type=Path, metavar="BASE", help="the base model's run directory")
-    compare.add_argument("rl", type=Path, metavar="RL", help="the RL model's run directory")
+    compare.add_argument("rl", type=Path, nargs="+", metavar="RL", help="each RL model's run directory")
     _add_reading_options(compare)
     _add_output_options(compare, ["table", "json", "markdown", "csv"])
 
@@ -190,17 +190,31 @@ def run_report(args: argparse.Namespace) -> None:
 def run_compare(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import plots, render, summary
 
-    base, rl = _read_runs([args.base, args.rl], args)
-    for warning in summary.same_run_warnings(base, rl):
-        print(f"lm-eval-passk: warning: {warning}", file=sys.stderr)
-    document = summary.compare(base, rl, _settings(args))
+    base, *rls = _read_runs([args.base, *args.rl], args)
+    for rl in rls:
+        for warning in summary.same_run_warnings(base, rl):
+            print(f"lm-eval-passk: warning: {warning}", file=sys.stderr)
+    document = summary.compare(base, rls, _settings(args))
+    if len(rls) == 1:  # the two-run tables and figures, as before several RL runs were allowed
+        writers = {
+            "table": render.compare_text,
+            "json": _json,
+            "markdown": lambda d: render.compare_text(d, markdown=True),
+            "csv": render.compare_csv,
+        }
+        _emit(document, args, writers, plots.compare_figures, "compare")
+        return
+    from lm_eval_passk.analysis import many
+
     writers = {
-        "table": render.compare_text,
+        "table": many.compare_text,
         "json": _json,
-        "markdown": lambda d: render.compare_text(d, markdown=True),
-        "csv": render.compare_csv,
+        "markdown": lambda d: many.compare_text(d, markdown=True),
+        "csv": many.compare_csv,
     }
-    _emit(document, args, writers, plots.compare_figures, "compare")
+    _emit(document, args, writers, many.compare_figures, "compare")
+    if args.out is not None:
+        (args.out / "compare_summary.csv").write_text(many.summary_csv(document))
 
 
 def run_leaderboard(args: argparse.Namespace) -> None:

@@ -10,6 +10,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from lm_eval_passk.analysis.styles import style
+
 
 def _pyplot() -> Any:
     import matplotlib
@@ -31,13 +33,13 @@ def _save(figure: Any, directory: Path, stem: str) -> list[Path]:
     return paths
 
 
-def _curve(axes: Any, summary: dict[str, Any], label: str) -> None:
+def _curve(axes: Any, summary: dict[str, Any], label: str, index: int = 0) -> None:
     ks = sorted(summary["pass_at_k"], key=int)
     x = [int(k) for k in ks]
     y = [100 * summary["pass_at_k"][k] for k in ks]
     low = [100 * summary["ci95"][k][0] for k in ks]
     high = [100 * summary["ci95"][k][1] for k in ks]
-    (line,) = axes.plot(x, y, marker="o", markersize=3, label=label)
+    (line,) = axes.plot(x, y, markersize=3, label=label, **style(index).kwargs())
     axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
 
 
@@ -50,15 +52,18 @@ def _k_axes(axes: Any, series: list[tuple[str, dict[str, Any]]], ylabel: str, ti
     axes.set_ylabel(ylabel)
     axes.set_title(title)
     axes.grid(True, which="major", alpha=0.3)
-    axes.legend(fontsize=8)
+    if len(series) <= 6:
+        axes.legend(fontsize=8)
+    else:  # more curves than fit over the plot: the legend goes to its right
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
 
 
 def curves_figure(task: str, series: list[tuple[str, dict[str, Any]]], directory: Path) -> list[Path]:
     """pass@k against k for each (label, summary); returns the files written."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
-    for label, summary in series:
-        _curve(axes, summary, label)
+    for index, (label, summary) in enumerate(series):
+        _curve(axes, summary, label, index)
     _k_axes(axes, series, "pass@k (%)", f"{task}: pass@k with 95% bootstrap CI")
     paths = _save(figure, directory, f"passk_{task}")
     plt.close(figure)

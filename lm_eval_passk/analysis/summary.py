@@ -120,10 +120,12 @@ def _as_curve(summary: dict[str, Any]) -> dict[int, float]:
     return {int(k): v for k, v in summary["pass_at_k"].items()}
 
 
-def compare_task(base: TaskRun, rl: TaskRun, settings: BootstrapSettings) -> dict[str, Any]:
+def compare_task(
+    base: TaskRun, rl: TaskRun, settings: BootstrapSettings, ids: list[str] | None = None
+) -> dict[str, Any]:
     """Both curves, crossover, ΔSE, coverage at k = n and paired bootstrap differences,
-    over the problems both runs have."""
-    ids = sorted(set(base.problems) & set(rl.problems))
+    over `ids` (default: the problems both runs have)."""
+    ids = ids if ids is not None else sorted(set(base.problems) & set(rl.problems))
     if not ids:
         raise ValueError(f"{base.task}: the two runs share no problem ids")
     weights = resample_weights(len(ids), settings.resamples, settings.seed)
@@ -157,18 +159,41 @@ def compare_task(base: TaskRun, rl: TaskRun, settings: BootstrapSettings) -> dic
     }
 
 
+def compare_many(base: TaskRun, rls: list[TaskRun], settings: BootstrapSettings) -> dict[str, Any]:
+    """One base against each RL run, all over the problems every one of them has and with
+    one set of resamples, so every curve and difference is paired with every other:
+    {"base": summary, "comparisons": {rl model: comparison without its "base"}}."""
+    ids = sorted(set(base.problems).intersection(*(rl.problems for rl in rls)))
+    if not ids:
+        raise ValueError(f"{base.task}: the base and RL runs share no problem ids")
+    pairs = [compare_task(base, rl, settings, ids) for rl in rls]
+    return {
+        "base": pairs[0]["base"],  # the same in every pair: the same ids and resamples
+        "comparisons": {pair["rl"]["model"]: {k: v for k, v in pair.items() if k != "base"} for pair in pairs},
+    }
+
+
 def compare(
-    base_runs: list[TaskRun], rl_runs: list[TaskRun], settings: BootstrapSettings
+    base_runs: list[TaskRun], rl_runs: Sequence[list[TaskRun]], settings: BootstrapSettings
 ) -> dict[str, Any]:
-    """{"tasks": {task: comparison}} for the tasks both runs have."""
+    """{"tasks": {task: {"base", "comparisons"}}} for the tasks the base and at least one RL
+    run have. With one RL run (`compare BASE RL`), each task also keeps the two-run keys
+    ("rl", "crossover_k", "delta_se", "coverage", "difference") at its top level."""
     base_by_task = {run.task: run for run in base_runs}
-    rl_by_task = {run.task: run for run in rl_runs}
+    rl_by_task: dict[str, list[TaskRun]] = {}
+    for runs in rl_runs:
+        for run in runs:
+            rl_by_task.setdefault(run.task, []).append(run)
     shared = sorted(set(base_by_task) & set(rl_by_task))
     if not shared:
         raise ValueError(
             f"the runs share no task (base: {sorted(base_by_task)}, rl: {sorted(rl_by_task)})"
         )
-    return {
-        "tasks": {task: compare_task(base_by_task[task], rl_by_task[task], settings) for task in shared},
-        "bootstrap": vars(settings) | {"level": 0.95},
-    }
+    tasks = {}
+    for task in shared:
+        document = compare_many(base_by_task[task], rl_by_task[task], settings)
+        if len(rl_runs) == 1:
+            (only,) = document["comparisons"].values()
+            document = {"base": document["base"], **only, "comparisons": document["comparisons"]}
+        tasks[task] = document
+    return {"tasks": tasks, "bootstrap": vars(settings) | {"level": 0.95}}
