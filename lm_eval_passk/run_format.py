@@ -97,6 +97,7 @@ class SamplesFile:
     path: Path
     model: str
     settings: GradingSettings | None  # None: not one of our tasks, or an older run of one
+    temperature: float | None = None  # the sampling temperature logged; None: not logged
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -131,6 +132,39 @@ def recorded_settings(results: dict[str, Any] | None, task: str) -> GradingSetti
     return GradingSettings.from_dict(block, f"{results.get('_path')}, configs.{task}.passk")
 
 
+def _gen_kwargs(value: Any) -> dict[str, Any]:
+    """Generation settings as logged: a dict, or lm-eval's "temperature=0.8,top_p=0.95"."""
+    if isinstance(value, dict):
+        return value
+    if isinstance(value, str):
+        pairs = (part.split("=", 1) for part in value.split(",") if "=" in part)
+        return {key.strip(): text.strip() for key, text in pairs}
+    return {}
+
+
+def recorded_temperature(results: dict[str, Any] | None, task: str) -> float | None:
+    """The temperature `task` was sampled at: the command line's `--gen_kwargs`
+    (`config.gen_kwargs`) where it sets one, else the task's `generation_kwargs`. lm-eval
+    0.4.13 updates each task's generation_kwargs with the command line's (evaluator.py,
+    `set_config(..., update=True)`), so its keys win; both are read for results files that
+    logged only one."""
+    if results is None:
+        return None
+    config = results.get("config")
+    for kwargs in (
+        _gen_kwargs(config.get("gen_kwargs") if isinstance(config, dict) else None),
+        _gen_kwargs(task_config(results, task).get("generation_kwargs")),
+    ):
+        if kwargs.get("temperature") is not None:
+            try:
+                return float(kwargs["temperature"])
+            except (TypeError, ValueError):
+                raise RunError(
+                    f"{results.get('_path')}: temperature {kwargs['temperature']!r} is not a number"
+                ) from None
+    return None
+
+
 def samples_files(run_dir: Path) -> dict[str, SamplesFile]:
     """The latest samples file of each task under a run directory."""
     if not run_dir.is_dir():
@@ -145,7 +179,8 @@ def samples_files(run_dir: Path) -> dict[str, SamplesFile]:
         results = _results_beside(path, date)
         name = (results or {}).get("model_name") or (results or {}).get("config", {}).get("model_args")
         found[task] = SamplesFile(
-            task, date, path, str(name or run_dir.resolve().name), recorded_settings(results, task)
+            task, date, path, str(name or run_dir.resolve().name), recorded_settings(results, task),
+            recorded_temperature(results, task),
         )
     return found
 

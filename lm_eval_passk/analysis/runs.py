@@ -36,6 +36,7 @@ class TaskRun:
     judge_counts: dict[str, int] = field(default_factory=dict)  # judged, unjudged, abstentions
     judge: str | None = None  # whose votes `cot` counts
     grader: str | None = None  # the grader the run recorded (None: not one of our tasks)
+    temperature: float | None = None  # the sampling temperature logged (None: not logged)
 
     @property
     def n(self) -> int:
@@ -53,6 +54,7 @@ def read_task_run(
     run = TaskRun(
         model=samples.model, task=samples.task, source=samples.path,
         grader=samples.settings.grader if samples.settings else None,
+        temperature=samples.temperature,
     )
     votes = read_votes(samples.path, judge)
     if votes is not None:
