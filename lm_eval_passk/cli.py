@@ -71,6 +71,15 @@ def build_parser() -> argparse.ArgumentParser:
     _add_reading_options(compare)
     _add_output_options(compare, ["table", "json", "markdown", "csv"])
 
+    temperature = commands.add_parser(
+        "temperature", help="pass@k of each model at each sampling temperature, and the best-temperature envelope"
+    )
+    temperature.add_argument("runs", nargs="+", type=Path, metavar="RUN",
+                             help="lm_eval --output_path directories, one per model and temperature; "
+                                  "the first run's model is the base of the envelope comparisons")
+    _add_reading_options(temperature)
+    _add_output_options(temperature, ["table", "json", "markdown", "csv"])
+
     leaderboard = commands.add_parser("leaderboard", help="models x (task, k) table for a paper or model card")
     leaderboard.add_argument("runs", nargs="+", type=Path, metavar="RUN")
     leaderboard.add_argument("--k", type=_k_values, default="1,256",
@@ -217,6 +226,26 @@ def run_compare(args: argparse.Namespace) -> None:
         (args.out / "compare_summary.csv").write_text(many.summary_csv(document))
 
 
+def run_temperature(args: argparse.Namespace) -> None:
+    from lm_eval_passk.analysis import temperature
+    from lm_eval_passk.analysis.runs import read_run
+
+    # Not labelled by directory (_read_runs): runs of one model at several temperatures
+    # share its name, and the temperature tells them apart.
+    runs = [
+        run for path in args.runs
+        for run in read_run(path, regrade=args.regrade, grader=args.grader, judge=args.judge)
+    ]
+    document = temperature.temperature_report(runs, _settings(args))
+    writers = {
+        "table": temperature.temperature_text,
+        "json": _json,
+        "markdown": lambda d: temperature.temperature_text(d, markdown=True),
+        "csv": temperature.temperature_csv,
+    }
+    _emit(document, args, writers, temperature.temperature_figures, "temperature")
+
+
 def run_leaderboard(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import render, summary
 
@@ -316,6 +345,7 @@ def run_plan(args: argparse.Namespace) -> None:
 COMMANDS = {
     "report": run_report,
     "compare": run_compare,
+    "temperature": run_temperature,
     "leaderboard": run_leaderboard,
     "merge": run_merge,
     "judge": run_judge,
