@@ -120,6 +120,7 @@ def coverage_figure(task: str, comparison: dict[str, Any], directory: Path) -> l
         )
         axes.bar_label(bars, fontsize=6)
     axes.set_xticks(range(len(models)), models, rotation=30 if len(models) > 3 else 0, ha="right" if len(models) > 3 else "center")
+    axes.yaxis.get_major_locator().set_params(integer=True)  # counts of problems
     axes.set_ylabel("problems")
     axes.set_title(f"{task}: coverage at k = n against base {comparison['base']['model']}")
     axes.legend(fontsize=7)

@@ -33,14 +33,14 @@ def _save(figure: Any, directory: Path, stem: str) -> list[Path]:
     return paths
 
 
-def _curve(axes: Any, summary: dict[str, Any], label: str, index: int = 0) -> None:
+def _curve(axes: Any, summary: dict[str, Any], label: str, index: int = 0, band_alpha: float = 0.2) -> None:
     ks = sorted(summary["pass_at_k"], key=int)
     x = [int(k) for k in ks]
     y = [100 * summary["pass_at_k"][k] for k in ks]
     low = [100 * summary["ci95"][k][0] for k in ks]
     high = [100 * summary["ci95"][k][1] for k in ks]
     (line,) = axes.plot(x, y, markersize=3, label=label, **style(index).kwargs())
-    axes.fill_between(x, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+    axes.fill_between(x, low, high, color=line.get_color(), alpha=band_alpha, linewidth=0)
 
 
 def _k_axes(axes: Any, series: list[tuple[str, dict[str, Any]]], ylabel: str, title: str) -> None:
@@ -62,8 +62,10 @@ def curves_figure(task: str, series: list[tuple[str, dict[str, Any]]], directory
     """pass@k against k for each (label, summary); returns the files written."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(6, 4))
+    # Beyond 6 curves, bands at 0.2 stack into one grey mass: fainter bands keep lines legible.
+    band_alpha = 0.2 if len(series) <= 6 else 0.07
     for index, (label, summary) in enumerate(series):
-        _curve(axes, summary, label, index)
+        _curve(axes, summary, label, index, band_alpha)
     _k_axes(axes, series, "pass@k (%)", f"{task}: pass@k with 95% bootstrap CI")
     paths = _save(figure, directory, f"passk_{task}")
     plt.close(figure)
