@@ -258,3 +258,35 @@ def test_temperature_errors_name_the_runs(tmp_path: Path, capsys) -> None:
     second = write_sampled_run(tmp_path / "y", "org/a", SWEEP[0.6], gen_kwargs="temperature=0.6")
     code, _, err = run_cli("temperature", str(first), str(second), capsys=capsys)
     assert code == 2 and "two runs of org/a at temperature 0.6" in err
+
+
+def test_real_lm_eval_run_logs_the_temperature_we_read(tiny_model: Path, tmp_path: Path) -> None:
+    """lm_eval's own results file: `--gen_kwargs temperature=0.9` is read as 0.9 (it wins
+    over the task's 0.6); without it, the task's 0.6."""
+    from conftest import FIXTURE_DATA, lm_eval_args, offline_env, run_lm_eval
+
+    from lm_eval_passk.analysis.runs import read_run
+
+    for extra, expected in ((["--gen_kwargs", "temperature=0.9"], 0.9), ([], 0.6)):
+        out = tmp_path / f"out-{expected}"
+        run_lm_eval(
+            lm_eval_args(
+                "hf", f"pretrained={tiny_model},dtype=float32", "gsm8k_passk",
+                {"n": 2, "data_dir": str(FIXTURE_DATA)}, out,
+                "--batch_size", "8", "--device", "cpu", "--limit", "2", *extra,
+            ),
+            env=offline_env(tmp_path / f"raw-{expected}"),
+            cwd=tmp_path,
+        )  # fmt: skip
+        (run,) = read_run(out)
+        assert run.temperature == expected
+
+
+def test_report_draws_a_dozen_runs_apart(tmp_path: Path, capsys) -> None:
+    """12 runs on one figure: every run in the legend, each line its own (colour, dash,
+    marker)."""
+    runs = [str(write_run(tmp_path / f"r{i}", f"org/m{i}", {"p1": (4, i % 5), "p2": (4, 1)})) for i in range(12)]
+    code, _, _ = run_cli("report", *runs, "--format", "json", "--out", str(tmp_path / "out"), capsys=capsys)
+    assert code == 0
+    assert_picture(tmp_path / "out" / "passk_toy_passk.png")
+    assert legend(tmp_path / "out" / "passk_toy_passk.svg") >= {f"org/m{i}" for i in range(12)}
