@@ -283,8 +283,8 @@ def test_real_lm_eval_run_logs_the_temperature_we_read(tiny_model: Path, tmp_pat
 
 
 def test_report_draws_a_dozen_runs_apart(tmp_path: Path, capsys) -> None:
-    """12 runs on one figure: every run in the legend, each line its own (colour, dash,
-    marker)."""
+    """12 runs on one figure: every run in the legend (that their styles differ is
+    test_many_styles_differ's)."""
     runs = [str(write_run(tmp_path / f"r{i}", f"org/m{i}", {"p1": (4, i % 5), "p2": (4, 1)})) for i in range(12)]
     code, _, _ = run_cli("report", *runs, "--format", "json", "--out", str(tmp_path / "out"), capsys=capsys)
     assert code == 0
