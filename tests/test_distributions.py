@@ -231,3 +231,30 @@ def test_a_real_lm_eval_run_logs_the_fields_report_by_reads(math_run, capsys) ->
     (minerva,) = json.loads(out)["tasks"]["minerva_math_passk"].values()
     assert "breakdowns" not in minerva  # Minerva's fixture has `type`, not `level` or `subject`
     assert sum(summary["accuracy_histogram"].values()) == 3
+
+
+def test_older_runs_and_other_tools_docs_give_their_scalar_fields() -> None:
+    from lm_eval_passk.run_format import problem_fields
+
+    ours = {PROBLEM_ID: "p", "problem": "?", "answer": "1", FIELDS: json.dumps({"level": "3"})}
+    assert problem_fields(ours) == {"level": "3"}
+    # A LiveCodeBench run logged before passk_fields: the record's scalars, not its lists.
+    record = json.dumps({"difficulty": "hard", "public_test_cases": [{"input": "1"}]})
+    older = {PROBLEM_ID: "lcb-1", "problem": "?", "answer": "", "passk_prompt": "?", "passk_record": record}
+    assert problem_fields(older) == {"difficulty": "hard"}
+    # lm-eval's own hendrycks_math doc; and a legacy doc of ours, whose settings are not fields.
+    assert problem_fields({"problem": "?", "solution": "", "level": "Level 5", "type": "Algebra"}) == {
+        "level": "Level 5", "type": "Algebra",
+    }
+    assert problem_fields({PROBLEM_ID: "p", "answer": "1", "passk_task": "math500"}) == {}
+
+
+def test_the_demo_shows_rl_moving_problems_to_the_extremes(tmp_path, capsys) -> None:
+    code, out, _ = cli(capsys, "demo", "--out", str(tmp_path))
+    assert code == 0
+    assert "demo_math_passk: problems by accuracy c/n (n samples, c correct)" in out
+    comparison = json.loads((tmp_path / "compare" / "compare.json").read_text())["tasks"]["demo_math_passk"]
+    base, rl = comparison["base"]["accuracy_histogram"], comparison["rl"]["accuracy_histogram"]
+    assert rl["0"] > base["0"] and rl["1"] > base["1"]
+    assert sum(base.values()) == sum(rl.values()) == 200
+    assert (tmp_path / "compare" / "accuracy_demo_math_passk.png").is_file()
