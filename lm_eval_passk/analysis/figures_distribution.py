@@ -37,7 +37,11 @@ def breakdown_figures(task: str, series: list[tuple[str, dict[str, Any]]], direc
     for field in fields:
         panels = [(label, b) for label, s in series for b in s.get("breakdowns", []) if b["by"] == field]
         figure, axes_row = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4), sharey=True, squeeze=False)
+        # One colour per group value in every panel, though a run may lack some groups.
+        values = list(dict.fromkeys(value for _, b in panels for value in b["groups"]))
+        palette = plt.rcParams["axes.prop_cycle"].by_key()["color"]
         for axes, (label, breakdown) in zip(axes_row[0], panels):
+            axes.set_prop_cycle(color=[palette[values.index(v) % len(palette)] for v in breakdown["groups"]])
             groups = [(f"{value} ({group['problems']})", group) for value, group in breakdown["groups"].items()]
             for group_label, group in groups:
                 _curve(axes, group, group_label)
