@@ -14,7 +14,7 @@ from lm_eval_passk.tasks._common.dataset import (
     fields_of,
 )
 
-FIELDS = ("type",)  # the OCW course, in the local copy; what `report --by` can group by
+FIELDS = ("type",)  # the course (Qwen2.5-Math's local copy has it); what `report --by` can group by
 
 
 def to_problem(row: dict[str, Any], index: int) -> Problem:
