@@ -258,3 +258,10 @@ def test_the_demo_shows_rl_moving_problems_to_the_extremes(tmp_path, capsys) -> 
     assert rl["0"] > base["0"] and rl["1"] > base["1"]
     assert sum(base.values()) == sum(rl.values()) == 200
     assert (tmp_path / "compare" / "accuracy_demo_math_passk.png").is_file()
+
+
+def test_a_single_run_report_has_no_table_of_problems_runs_split_on(two_runs, capsys) -> None:
+    code, out, _ = cli(capsys, "report", str(two_runs[0]))
+    assert code == 0
+    assert "c/n         org/base" in out.splitlines()
+    assert "by some runs only" not in out

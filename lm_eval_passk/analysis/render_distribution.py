@@ -47,7 +47,7 @@ def _breakdowns(task: str, label: str, summary: dict[str, Any], markdown: bool) 
 
 
 def _sections(task: str, series: list[tuple[str, dict[str, Any]]], solved: str, markdown: bool) -> str:
-    blocks = [_histogram(task, series, markdown), solved]
+    blocks = [_histogram(task, series, markdown), *([solved] if solved else [])]
     for label, summary in series:
         blocks += _breakdowns(task, label, summary, markdown)
     return "".join(f"\n{'### ' if markdown else ''}{block}\n" for block in blocks)
@@ -59,7 +59,9 @@ def report_sections(document: dict[str, Any], markdown: bool = False) -> str:
     text = ""
     for task, models in document["tasks"].items():
         series = [(s["model"], s) for s in models.values()]
-        text += _sections(task, series, _solved_table(task, series, markdown), markdown)
+        # One run: its solved count is in the pass@k table's footer already.
+        solved = _solved_table(task, series, markdown) if len(series) > 1 else ""
+        text += _sections(task, series, solved, markdown)
     return text
 
 
