@@ -52,6 +52,19 @@ def _k_values(text: str) -> list[int]:
     return list(dict.fromkeys(ks))  # a k given twice is one column
 
 
+def _field_names(text: str) -> list[str]:
+    """`--by level,subject`: field names, in order, each once."""
+    names = list(dict.fromkeys(part.strip() for part in text.split(",") if part.strip()))
+    if not names:
+        raise argparse.ArgumentTypeError("expected a field name, e.g. --by level")
+    return names
+
+
+def _add_by_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--by", type=_field_names, default=[], metavar="FIELD[,FIELD]",
+                        help="also pass@k per value of a problem field, e.g. level, subject, difficulty, type")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lm-eval-passk",
@@ -64,12 +77,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("runs", nargs="+", type=Path, metavar="RUN", help="an lm_eval --output_path directory")
     _add_reading_options(report)
     _add_output_options(report, ["table", "json", "markdown", "csv"])
+    _add_by_option(report)
 
     compare = commands.add_parser("compare", help="a base model against one or more RL-trained descendants")
     compare.add_argument("base", type=Path, metavar="BASE", help="the base model's run directory")
     compare.add_argument("rl", type=Path, nargs="+", metavar="RL", help="each RL model's run directory")
     _add_reading_options(compare)
     _add_output_options(compare, ["table", "json", "markdown", "csv"])
+    _add_by_option(compare)
 
     temperature = commands.add_parser(
         "temperature", help="pass@k of each model at each sampling temperature, and the best-temperature envelope"
@@ -178,41 +193,62 @@ def _emit(
     print(f"\nwrote {stem}.* and {len(written)} figures to {args.out}", file=sys.stderr)
 
 
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"lm-eval-passk: warning: {warning}", file=sys.stderr)
+
+
 def _json(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
 def run_report(args: argparse.Namespace) -> None:
-    from lm_eval_passk.analysis import plots, render, summary
+    from lm_eval_passk.analysis import breakdown, distributions, plots, render, summary
+    from lm_eval_passk.analysis import figures_distribution as figures
+    from lm_eval_passk.analysis import render_distribution as sections
 
     runs = [run for directory in _read_runs(args.runs, args) for run in directory]
-    document = summary.report(runs, _settings(args))
+    settings = _settings(args)
+    document = summary.report(runs, settings)
+    distributions.add_to_report(document, runs)
+    _warn(breakdown.add_to_report(document, runs, args.by, settings))
     writers = {
-        "table": render.report_text,
+        "table": lambda d: render.report_text(d) + sections.report_sections(d),
         "json": _json,
-        "markdown": lambda d: render.report_text(d, markdown=True),
+        "markdown": lambda d: render.report_text(d, markdown=True) + sections.report_sections(d, markdown=True),
         "csv": render.report_csv,
     }
-    _emit(document, args, writers, plots.report_figures, "report")
+    _emit(document, args, writers, lambda d, out: plots.report_figures(d, out) + figures.report_figures(d, out), "report")
+    if args.out is not None:
+        sections.write_csvs(document, args.out, "report")
 
 
 def run_compare(args: argparse.Namespace) -> None:
-    from lm_eval_passk.analysis import plots, render, summary
+    from lm_eval_passk.analysis import breakdown, distributions, plots, render, summary
+    from lm_eval_passk.analysis import figures_distribution as figures
+    from lm_eval_passk.analysis import render_distribution as sections
 
     base, *rls = _read_runs([args.base, *args.rl], args)
     for rl in rls:
-        for warning in summary.same_run_warnings(base, rl):
-            print(f"lm-eval-passk: warning: {warning}", file=sys.stderr)
-    document = summary.compare(base, rls, _settings(args))
-    if len(rls) == 1:  # the two-run tables and figures, as before several RL runs were allowed
+        _warn(summary.same_run_warnings(base, rl))
+    settings = _settings(args)
+    document = summary.compare(base, rls, settings)
+    if len(rls) == 1:  # the two-run tables and figures, with histograms and breakdowns
+        (rl,) = rls
+        distributions.add_to_compare(document, base, rl)
+        _warn(breakdown.add_to_compare(document, base, rl, args.by, settings))
         writers = {
-            "table": render.compare_text,
+            "table": lambda d: render.compare_text(d) + sections.compare_sections(d),
             "json": _json,
-            "markdown": lambda d: render.compare_text(d, markdown=True),
+            "markdown": lambda d: render.compare_text(d, markdown=True) + sections.compare_sections(d, markdown=True),
             "csv": render.compare_csv,
         }
-        _emit(document, args, writers, plots.compare_figures, "compare")
+        _emit(document, args, writers, lambda d, out: plots.compare_figures(d, out) + figures.compare_figures(d, out), "compare")
+        if args.out is not None:
+            sections.write_csvs(document, args.out, "compare")
         return
+    if args.by:
+        raise ValueError("compare --by takes one RL run; compare each RL run with the base for breakdowns")
     from lm_eval_passk.analysis import many
 
     writers = {

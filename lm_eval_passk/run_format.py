@@ -33,6 +33,7 @@ from lm_eval_passk.jsonl import json_lines, open_text
 PROBLEM_ID = "problem_id"
 PROMPT = "passk_prompt"  # the rendered prompt lm-eval sends
 RECORD = "passk_record"  # JSON of the benchmark record, where a text answer is not enough
+FIELDS = "passk_fields"  # JSON of the benchmark's descriptive fields (level, subject, ...)
 # Doc fields of runs from before settings were recorded in the results: read, never written.
 LEGACY_BENCHMARK, LEGACY_GRADER, LEGACY_PREFIX = "passk_task", "passk_grader", "passk_response_prefix"
 # The block our tasks add to their config in the results file: configs.<task>.passk
@@ -253,6 +254,19 @@ def responses_of(row: dict[str, Any], prefix: str = "") -> list[str]:
         for request in row["resps"]
         for r in (request if isinstance(request, list) else [request])
     ]
+
+
+def problem_fields(doc: dict[str, Any]) -> dict[str, str]:
+    """A problem's descriptive fields (MATH500 `level`, `subject`; LiveCodeBench
+    `difficulty`; ...) as text: what our tasks log in `passk_fields`; for older runs of
+    ours and docs of other tools, the scalar values of the record and of the doc itself."""
+    if doc.get(FIELDS):
+        return {str(k): str(v) for k, v in json.loads(doc[FIELDS]).items()}
+    record = json.loads(doc[RECORD]) if doc.get(RECORD) else {}
+    own = {PROBLEM_ID, PROMPT, RECORD, LEGACY_BENCHMARK, LEGACY_GRADER, LEGACY_PREFIX,
+           "passk_require_sandbox", "problem", "answer", "solution"}
+    merged = (record if isinstance(record, dict) else {}) | {k: v for k, v in doc.items() if k not in own}
+    return {k: str(v) for k, v in merged.items() if isinstance(v, str | int | float | bool)}
 
 
 def problem_id(row: dict[str, Any]) -> str:

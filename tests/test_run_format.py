@@ -109,7 +109,9 @@ def test_the_passk_block_comes_from_what_lm_eval_gathers_from_every_rank() -> No
     assert (block["benchmark"], block["grader"], block["n"]) == ("gsm8k", "default", 2)
     # The docs hold the problem, never the settings.
     doc = next(iter(task.test_docs()))
-    assert set(doc) == {"problem_id", "problem", "answer", "solution", "passk_prompt", "passk_record"}
+    assert set(doc) == {
+        "problem_id", "problem", "answer", "solution", "passk_prompt", "passk_record", "passk_fields",
+    }
 
 
 def imported_modules(path: Path) -> set[str]:

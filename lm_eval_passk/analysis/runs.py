@@ -15,6 +15,7 @@ from lm_eval_passk.run_format import (
     RunError,
     SamplesFile,
     graded_rows,
+    problem_fields,
     read_votes,
     samples_files,
 )
@@ -37,6 +38,8 @@ class TaskRun:
     judge: str | None = None  # whose votes `cot` counts
     grader: str | None = None  # the grader the run recorded (None: not one of our tasks)
     temperature: float | None = None  # the sampling temperature logged (None: not logged)
+    # Each problem's descriptive fields (level, subject, ...), for `report --by`.
+    fields: dict[str, dict[str, str]] = field(default_factory=dict)
 
     @property
     def n(self) -> int:
@@ -64,6 +67,8 @@ def read_task_run(
     for row in graded_rows(samples, regrade, grader):
         n, c = run.problems.get(row.problem_id, (0, 0))
         run.problems[row.problem_id] = (n + len(row.correct), c + sum(row.correct))
+        if row.problem_id not in run.fields:
+            run.fields[row.problem_id] = problem_fields(row.doc)
         if run.cot is None or votes is None:
             continue
         for rule in RULES:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lm_eval_passk.jsonl import json_lines
-from lm_eval_passk.run_format import PROBLEM_ID, PROMPT, RECORD
+from lm_eval_passk.run_format import FIELDS, PROBLEM_ID, PROMPT, RECORD
 from lm_eval_passk.tasks._common.options import PassKOptions, read_options
 from lm_eval_passk.tasks._common.prompts import render_prompt
 
@@ -24,6 +24,8 @@ class Problem:
     solution: str = ""
     record: dict[str, Any] | None = None  # the grading target where a text answer is not enough
     image: Any = None  # a PIL image or an image file path, for vision tasks
+    # Descriptive fields to break results down by (`report --by level`), as text.
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,11 @@ class BenchmarkSource:
     read_local: Callable[[Path], Iterator[tuple[str, dict[str, Any]]]] | None = None
     read_hub: Callable[[], Iterator[tuple[str, dict[str, Any]]]] | None = None
     include: Callable[[dict[str, Any]], bool] = lambda row: True  # rows to keep
+
+
+def fields_of(row: dict[str, Any], names: tuple[str, ...]) -> dict[str, str]:
+    """The descriptive fields `names` a row has (a hub copy may lack some), as text."""
+    return {name: str(row[name]) for name in names if row.get(name) not in (None, "")}
 
 
 class DataError(ValueError):
@@ -117,6 +124,7 @@ def problems_dataset(source: BenchmarkSource, options: PassKOptions) -> Any:
         ],
         # Records vary in shape from row to row: JSON text keeps Arrow's schema simple.
         RECORD: [json.dumps(p.record) if p.record is not None else "" for p in problems],
+        FIELDS: [json.dumps(p.fields, ensure_ascii=False) for p in problems],
     }
     features = None
     if any(p.image is not None for p in problems):

@@ -16,6 +16,7 @@ from lm_eval_passk.tasks._common.dataset import (
     BenchmarkLoader,
     BenchmarkSource,
     Problem,
+    fields_of,
     jsonl_rows,
 )
 
@@ -30,6 +31,7 @@ RECORD_FIELDS = (
     "question_id", "question_title", "question_content", "platform", "contest_id", "contest_date",
     "starter_code", "difficulty", "public_test_cases", "private_test_cases", "metadata",
 )
+FIELDS = ("difficulty", "platform")  # what `lm-eval-passk report --by` can group by
 INSTRUCTION = (
     "You will be given a question (problem specification) and will generate a correct Python "
     "program that matches the specification and passes all tests."
@@ -59,6 +61,7 @@ def to_problem(row: dict[str, Any], index: int) -> Problem:
         problem=problem_text(row),
         answer="",  # a code problem's gold is its tests, in the record
         record={field: row.get(field) for field in RECORD_FIELDS},
+        fields=fields_of(row, FIELDS),
     )
 
 

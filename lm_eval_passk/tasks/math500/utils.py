@@ -5,7 +5,14 @@ Both carry problem, solution, answer and unique_id (e.g. "test/precalculus/807.j
 
 from typing import Any
 
-from lm_eval_passk.tasks._common.dataset import BenchmarkLoader, BenchmarkSource, Problem
+from lm_eval_passk.tasks._common.dataset import (
+    BenchmarkLoader,
+    BenchmarkSource,
+    Problem,
+    fields_of,
+)
+
+FIELDS = ("level", "subject")  # what `lm-eval-passk report --by` can group by
 
 
 def to_problem(row: dict[str, Any], index: int) -> Problem:
@@ -14,6 +21,7 @@ def to_problem(row: dict[str, Any], index: int) -> Problem:
         problem=row["problem"],
         answer=str(row["answer"]),
         solution=row.get("solution") or "",
+        fields=fields_of(row, FIELDS),
     )
 
 

@@ -16,12 +16,16 @@ from lm_eval_passk.tasks._common.dataset import (
     BenchmarkSource,
     DataError,
     Problem,
+    fields_of,
 )
 
 QUESTION_TYPES = ("free_form", "multi_choice")
 # The --metadata keys this loader reads besides the common ones (_common/options.py).
 OPTION_KEYS = ("question_types",)
 RECORD_FIELDS = ("pid", "question", "choices", "unit", "precision", "answer", "question_type", "answer_type")
+# What `lm-eval-passk report --by` can group by: the question's form and its metadata.
+FIELDS = ("question_type", "answer_type")
+METADATA_FIELDS = ("category", "context", "grade", "source", "task")
 _FORMAT_HINTS = {
     "integer": "The answer is an integer.",
     "list": "The answer is a Python list.",
@@ -52,6 +56,7 @@ def to_problem(row: dict[str, Any], index: int) -> Problem:
         answer=str(row["answer"]),
         record={field: row[field] for field in RECORD_FIELDS},
         image=image,
+        fields=fields_of(row, FIELDS) | fields_of(row.get("metadata") or {}, METADATA_FIELDS),
     )
 
 

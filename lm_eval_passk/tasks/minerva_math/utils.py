@@ -7,7 +7,14 @@ and no answer field: the gold answer is the last \\boxed{} of the solution.
 from typing import Any
 
 from lm_eval_passk.grading.extract import last_boxed
-from lm_eval_passk.tasks._common.dataset import BenchmarkLoader, BenchmarkSource, Problem
+from lm_eval_passk.tasks._common.dataset import (
+    BenchmarkLoader,
+    BenchmarkSource,
+    Problem,
+    fields_of,
+)
+
+FIELDS = ("type",)  # the course (Qwen2.5-Math's local copy has it); what `report --by` can group by
 
 
 def to_problem(row: dict[str, Any], index: int) -> Problem:
@@ -19,6 +26,7 @@ def to_problem(row: dict[str, Any], index: int) -> Problem:
         problem=problem,
         answer=str(answer).strip(),
         solution=solution,
+        fields=fields_of(row, FIELDS),
     )
 
 
