@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lm_eval_passk.analysis.majority import AnswerTally, VoteCounts
 from lm_eval_passk.metrics.cot import RULES, accepted
 from lm_eval_passk.run_format import (
     RunError,
     SamplesFile,
+    benchmark_of,
     graded_rows,
+    grading_target,
     read_votes,
     samples_files,
 )
@@ -36,6 +39,9 @@ class TaskRun:
     judge_counts: dict[str, int] = field(default_factory=dict)  # judged, unjudged, abstentions
     judge: str | None = None  # whose votes `cot` counts
     grader: str | None = None  # the grader the run recorded (None: not one of our tasks)
+    # Majority voting: each problem's answer classes, or why there are none (code tasks).
+    votes: dict[str, VoteCounts] = field(default_factory=dict)
+    majority_note: str | None = None
 
     @property
     def n(self) -> int:
@@ -59,7 +65,13 @@ def read_task_run(
         run.cot = {rule: {} for rule in RULES}
         run.judge_counts = {"judged": 0, "unjudged": 0, "abstentions": 0}
         run.judge = votes.judge
+    try:
+        benchmark: str | None = benchmark_of(samples.task, samples.settings)
+    except RunError:
+        benchmark = None  # an older run of ours names it in each doc: no majority vote
+    tally = AnswerTally(benchmark, grader or run.grader or "default")
     for row in graded_rows(samples, regrade, grader):
+        tally.add(row, grading_target(row.doc) if benchmark == "mathvista" else None)
         n, c = run.problems.get(row.problem_id, (0, 0))
         run.problems[row.problem_id] = (n + len(row.correct), c + sum(row.correct))
         if run.cot is None or votes is None:
@@ -79,6 +91,8 @@ def read_task_run(
                 run.cot[rule][row.problem_id] += accepted(response_votes, rule)
     if not run.problems:
         raise RunError(f"{samples.path}: no samples")
+    run.majority_note = tally.note()
+    run.votes = tally.vote_counts()
     return run
 
 
