@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -72,19 +73,30 @@ def _check(correct: int, wrong: Sequence[int], abstain: int, k: int) -> int:
     return n
 
 
-def _log_binomial_pmf(m: int, x: np.ndarray, p: float) -> np.ndarray:
-    """log b(m, x) for 0 <= x <= m, with 0 < p < 1."""
-    lgamma = np.vectorize(math.lgamma, otypes=[float])
-    return lgamma(m + 1) - lgamma(x + 1) - lgamma(m - x + 1) + x * math.log(p) + (m - x) * math.log1p(-p)
+class _Binomials:
+    """b(m, x) = C(m, x) p^x (1 - p)^(m - x) for m <= n, 0 < p < 1, from one table of
+    log factorials (math.lgamma per element would dominate the programme's time)."""
 
+    def __init__(self, n: int, p: float) -> None:
+        self.log_factorial = np.array([math.lgamma(i + 1) for i in range(n + 1)])
+        self.log_p, self.log_q = math.log(p), math.log1p(-p)
+        self.cache: dict[int, np.ndarray] = {}
 
-def _binomial_pmf(m: int, x: np.ndarray, p: float) -> np.ndarray:
-    """b(m, x), 0 where x lies outside 0 .. m."""
-    x = np.asarray(x)
-    inside = (x >= 0) & (x <= m)
-    out = np.zeros(x.shape)
-    out[inside] = np.exp(_log_binomial_pmf(m, x[inside], p))
-    return out
+    def pmf(self, m: int, x: np.ndarray) -> np.ndarray:
+        """b(m, x), 0 where x lies outside 0 .. m."""
+        x = np.asarray(x)
+        inside = (x >= 0) & (x <= m)
+        xs = x[inside]
+        out = np.zeros(x.shape)
+        lf = self.log_factorial
+        out[inside] = np.exp(lf[m] - lf[xs] - lf[m - xs] + xs * self.log_p + (m - xs) * self.log_q)
+        return out
+
+    def row(self, m: int) -> np.ndarray:
+        """b(m, 0 .. m), computed once per m."""
+        if m not in self.cache:
+            self.cache[m] = self.pmf(m, np.arange(m + 1))
+        return self.cache[m]
 
 
 def _deterministic(correct: int, wrong: Sequence[int]) -> float:
@@ -95,17 +107,24 @@ def _deterministic(correct: int, wrong: Sequence[int]) -> float:
     return 1.0 / (1 + sum(1 for m in wrong if m == correct))
 
 
+@lru_cache(maxsize=1024)
+def _tie_quadrature(ties: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss-Legendre nodes as (1 - u) for u in [0, 1], and weights summing to 1: exact for
+    the integral of a polynomial of degree `ties` in u."""
+    nodes, weights = np.polynomial.legendre.leggauss(ties // 2 + 1)
+    return 1.0 - (nodes + 1.0) / 2.0, weights / 2.0
+
+
 def _ties(big: int, j: int, k: int) -> int:
     """The most wrong classes that can tie the correct class's j votes among k draws."""
     return min(big, (k - j) // j)
 
 
-def _vote_counts(correct: int, n: int, k: int) -> np.ndarray:
+def _vote_counts(correct: int, n: int, k: int, binomials: _Binomials) -> np.ndarray:
     """The correct class's vote counts j that carry weight, and their weights b(c, j)."""
-    p = k / n
     j = np.arange(1, min(correct, k) + 1)
-    weights = _binomial_pmf(correct, j, p)
-    keep = weights >= _NEGLIGIBLE * _binomial_pmf(n, np.array([k]), p)[0]
+    weights = binomials.row(correct)[j]
+    keep = weights >= _NEGLIGIBLE * binomials.pmf(n, np.array([k]))[0]
     return np.stack([j[keep], weights[keep]])
 
 
@@ -115,7 +134,7 @@ def exact_cost(correct: int, wrong: Sequence[int], abstain: int, k: int) -> int:
     if k == n or k == 1 or correct == 0:
         return 0
     cost = 0
-    for j in _vote_counts(correct, n, k)[0].astype(int).tolist():
+    for j in _vote_counts(correct, n, k, _Binomials(n, k / n))[0].astype(int).tolist():
         big = [m for m in wrong if m >= j]
         width = k - j + 1
         nodes = _ties(len(big), j, k) // 2 + 1
@@ -132,30 +151,34 @@ def exact_maj_at_k(correct: int, wrong: Sequence[int], abstain: int, k: int) -> 
         return _deterministic(correct, wrong)
     if k == 1:
         return correct / n
-    p = k / n
+    binomials = _Binomials(n, k / n)
     total = 0.0
-    for j_float, weight in _vote_counts(correct, n, k).T:
+    for j_float, weight in _vote_counts(correct, n, k, binomials).T:
         j = int(j_float)
         big = [m for m in wrong if m >= j]
         rest = abstain + sum(m for m in wrong if m < j)
         width = k - j + 1  # the other classes draw 0 .. k - j votes
-        nodes, weights = np.polynomial.legendre.leggauss(_ties(len(big), j, k) // 2 + 1)
-        tie_scale = 1.0 - (nodes + 1.0) / 2.0  # (1 - u) at the nodes mapped to [0, 1]
-        weights = weights / 2.0
+        tie_scale, weights = _tie_quadrature(_ties(len(big), j, k))
+        nodes = tie_scale
         # table[node, s]: weight of the big classes so far drawing s votes in all, none
         # above j, each tie at j scaled by (1 - u).
         table = np.zeros((len(nodes), width))
         table[:, 0] = 1.0
         for m in big:
-            terms = _binomial_pmf(m, np.arange(j + 1), p)
+            terms = binomials.row(m)[: j + 1]
+            if len(nodes) <= j:  # few nodes, long kernels: one C-level convolution per node
+                kernels = np.tile(terms, (len(nodes), 1))
+                kernels[:, j] *= tie_scale
+                table = np.stack([np.convolve(row, kernel)[:width] for row, kernel in zip(table, kernels)])
+                continue
             new = np.zeros_like(table)
             for x in range(min(j, width - 1) + 1):
                 factor = terms[x] * (tie_scale[:, None] if x == j else 1.0)
                 new[:, x:] += factor * table[:, : width - x]
             table = new
-        others = _binomial_pmf(rest, k - j - np.arange(width), p)  # the rest draws the remainder
+        others = binomials.pmf(rest, k - j - np.arange(width))  # the rest draws the remainder
         total += weight * float(weights @ (table @ others))
-    return total / _binomial_pmf(n, np.array([k]), p)[0]
+    return total / binomials.pmf(n, np.array([k]))[0]
 
 
 def monte_carlo_maj_at_k(
