@@ -64,8 +64,9 @@ def _row(index: int, n: int, correct: int, rng: np.random.Generator) -> dict:
     wrong = iter(_wrong_answers(int(gold), n - correct, rng))
     answers = [gold if ok else next(wrong) for ok in flags]
     responses = [
-        f"Step {j}: working through problem {index}. "
-        + (f"The final answer is $\\boxed{{{answer}}}$." if answer is not None else "I could not finish.")
+        f"Step {j}: working through problem {index}. The final answer is $\\boxed{{{answer}}}$."
+        if answer is not None
+        else "I am not sure how to finish this one."  # no number: the grader reads no answer
         for j, answer in enumerate(answers)
     ]
     verdicts = [
