@@ -36,9 +36,9 @@ from functools import lru_cache
 
 import numpy as np
 
-# Multiply-adds of one exact maj@k (one problem, one k). Measured on one core: 3.1e8 took
-# 0.6 s (3 correct against 300 classes of 3, k = 800), most problems far less; Monte Carlo
-# to 0.001 took 0.3 to 3.4 s on the same problems, so exact wins up to here.
+# Multiply-adds of one exact maj@k (one problem, one k). benchmarks/majority.py: 3.1e8 took
+# 0.31 s and Monte Carlo to 0.001 on the same problem 0.41 s; Monte Carlo was slower on
+# every problem measured (1.3x to 43x), so it is only a bound on the time per (problem, k).
 EXACT_BUDGET = 300_000_000
 # Monte Carlo stops once its standard error is at most this: 0.1 points of accuracy.
 MC_TARGET_SE = 0.001
