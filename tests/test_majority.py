@@ -124,6 +124,14 @@ def test_equivalent_answers_written_differently_are_one_vote() -> None:
     assert sorted(sorted(c) for c in classes) == [[0, 1, 2, 3], [4, 5], [6]]
 
 
+def test_answers_past_the_comparison_budget_stay_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lm_eval_passk.grading import answer_groups
+
+    monkeypatch.setattr(answer_groups, "MAX_QUICK_PAIRS", 1)
+    classes = answer_classes("math500", ["1/2", "0.5", "3", "3.0"], symbolic=False)
+    assert sorted(classes) == [[0, 1], [2], [3]]  # two votes for 3, never a wrong merge
+
+
 def test_symbolic_pairs_are_decided_by_the_grading_pool() -> None:
     classes = answer_classes("math500", ["x+1", "1+x", "x+2"])
     assert sorted(sorted(c) for c in classes) == [[0, 1], [2]]

@@ -79,7 +79,9 @@ def group_votes(
     other answers are grouped by the grader's equivalence; no answer is no vote. A class
     with answers graded both ways counts as inconsistent, and its wrong members stay wrong:
     the grader's verdict on each response stands."""
-    answers = list(dict.fromkeys(answer for answer, _ in tally))
+    # Most frequent first: they become the classes' representatives, and are compared
+    # before grading.answer_groups' comparison budget runs out.
+    answers = list(dict.fromkeys(answer for (answer, _), _count in tally.most_common()))
     classes = answer_classes(benchmark, answers, target, grader) or []
     correct = sum(count for (_, ok), count in tally.items() if ok)
     abstain = sum(count for (answer, ok), count in tally.items() if answer is None and not ok)
