@@ -288,6 +288,8 @@ class GradedRow:
     doc: dict[str, Any]
     responses: list[str]
     correct: list[bool]
+    # The answer the grader read from each response (None: none), for majority voting.
+    answers: list[str | None] = field(default_factory=list)
 
 
 def graded_rows(
@@ -309,24 +311,28 @@ def graded_rows(
             grade_many(benchmark, [r for r, _ in flat], [t for _, t in flat], grader=chosen)
         )
         for row, responses, _ in pending:
-            correct = [next(verdicts).correct for _ in responses]
-            yield GradedRow(problem_id(row), _doc(row), responses, correct)
+            graded = [next(verdicts) for _ in responses]
+            yield GradedRow(
+                problem_id(row), _doc(row), responses, [v.correct for v in graded], [v.answer for v in graded]
+            )
         pending.clear()
 
     for line, row in enumerate(read_rows(samples.path), start=1):
         try:
             settings = settings_of(samples, row)
             responses = responses_of(row, settings.response_prefix if settings else "")
-            logged = None
+            logged = answers = None
             if not regrade and is_ours(row, settings):
-                logged = [bool(v["correct"]) for v in logged_verdicts(row)]
+                verdicts = logged_verdicts(row)
+                logged = [bool(v["correct"]) for v in verdicts]
+                answers = [v.get("answer") for v in verdicts]
             identity = problem_id(row)
         except (KeyError, ValueError, TypeError) as error:
             raise RunError(
                 f"{samples.path}, line {line}: unexpected row ({type(error).__name__}: {error})"
             ) from None
         if logged is not None:
-            yield GradedRow(identity, _doc(row), responses, logged)
+            yield GradedRow(identity, _doc(row), responses, logged, answers or [])
             continue
         pending.append((row, responses, settings))
         if len(pending) >= REGRADE_CHUNK_ROWS:

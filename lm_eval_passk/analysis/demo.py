@@ -44,19 +44,37 @@ def success_rates(problems: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     return base, rl
 
 
+def _wrong_answers(gold: int, count: int, rng: np.random.Generator) -> list[str | None]:
+    """The answers of a problem's wrong responses, varied so that majority voting has
+    something to decide: a few distractors of problem-specific popularity (a common slip
+    can outvote the right answer), one-off answers, and now and then no answer at all."""
+    distractors = [str(gold + d) for d in (1, 2, -1, 10)]
+    popularity = rng.dirichlet(np.full(len(distractors), 0.5))
+    kinds = rng.choice(3, size=count, p=[0.75, 0.2, 0.05])  # distractor, one-off, none
+    picks = rng.choice(len(distractors), size=count, p=popularity)
+    return [
+        distractors[pick] if kind == 0 else str(gold * 100 + j) if kind == 1 else None
+        for j, (kind, pick) in enumerate(zip(kinds, picks))
+    ]
+
+
 def _row(index: int, n: int, correct: int, rng: np.random.Generator) -> dict:
     gold = str(10 + index)
     flags = np.zeros(n, dtype=bool)
     flags[rng.choice(n, size=correct, replace=False)] = True
+    wrong = iter(_wrong_answers(int(gold), n - correct, rng))
+    answers = [gold if ok else next(wrong) for ok in flags]
     responses = [
-        f"Step {j}: working through problem {index}. The final answer is $\\boxed{{{gold if ok else int(gold) + 1 + j % 3}}}$."
-        for j, ok in enumerate(flags)
+        f"Step {j}: working through problem {index}. The final answer is $\\boxed{{{answer}}}$."
+        if answer is not None
+        else "I am not sure how to finish this one."  # no number: the grader reads no answer
+        for j, answer in enumerate(answers)
     ]
     verdicts = [
         verdict_json(
-            Verdict(bool(ok), gold if ok else str(int(gold) + 1 + j % 3), "match" if ok else "mismatch")
+            Verdict(bool(ok), answer, "match" if ok else "mismatch" if answer is not None else "no_answer")
         )
-        for j, ok in enumerate(flags)
+        for ok, answer in zip(flags, answers)
     ]
     ks = report_ks(n)
     doc = {

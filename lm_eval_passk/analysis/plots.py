@@ -93,6 +93,37 @@ def cot_figure(task: str, series: list[tuple[str, dict[str, Any]]], directory: P
     return paths
 
 
+def majority_series(series: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, list[int], list[float]]]:
+    """The curves of the maj@k figure: (legend label, k, percent) for each model's pass@k
+    and, where it has answers to vote on, its maj@k."""
+    curves = []
+    for label, summary in series:
+        for name, curve in (("pass@k", summary["pass_at_k"]), ("maj@k", summary.get("maj_at_k"))):
+            if curve:
+                ks = sorted(curve, key=int)
+                curves.append((f"{label} {name}", [int(k) for k in ks], [100 * curve[k] for k in ks]))
+    return curves
+
+
+def majority_figure(task: str, series: list[tuple[str, dict[str, Any]]], directory: Path) -> list[Path]:
+    """pass@k (solid) and maj@k (dashed, same colour) against k for each (label, summary)
+    that has maj@k; nothing when none has (code tasks)."""
+    voted = [(label, s) for label, s in series if s.get("maj_at_k")]
+    if not voted:
+        return []
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(6, 4))
+    color = None
+    for label, x, y in majority_series(voted):
+        dashed = label.endswith("maj@k")
+        (line,) = axes.plot(x, y, marker="o", markersize=3, label=label, linestyle="--" if dashed else "-", color=color if dashed else None)
+        color = line.get_color()
+    _k_axes(axes, voted, "%", f"{task}: pass@k and maj@k (majority vote)")
+    paths = _save(figure, directory, f"majority_{task}")
+    plt.close(figure)
+    return paths
+
+
 def coverage_figure(task: str, coverage: dict[str, Any], directory: Path) -> list[Path]:
     """Problems solved at k = n by both, the base model only, the RL model only, neither."""
     plt = _pyplot()
@@ -115,6 +146,7 @@ def report_figures(document: dict[str, Any], directory: Path) -> list[Path]:
         series = list(models.items())
         paths += curves_figure(task, series, directory)
         paths += cot_figure(task, series, directory)
+        paths += majority_figure(task, series, directory)
     return paths
 
 
@@ -127,5 +159,6 @@ def compare_figures(document: dict[str, Any], directory: Path) -> list[Path]:
         ]
         paths += curves_figure(task, series, directory)
         paths += cot_figure(task, series, directory)
+        paths += majority_figure(task, series, directory)
         paths += coverage_figure(task, comparison["coverage"], directory)
     return paths

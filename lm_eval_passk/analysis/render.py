@@ -75,6 +75,30 @@ def cot_text(summaries: list[dict[str, Any]], markdown: bool) -> str:
     return f"\n\nCoT-Pass@k\n\n{_grid(headers, rows, markdown)}\n\n{counts}"
 
 
+def majority_text(summaries: list[dict[str, Any]], markdown: bool) -> str:
+    """pass@k next to maj@k (majority vote over k samples) for each model, and the notes:
+    Monte Carlo errors, abstentions, and models with nothing to vote on."""
+    voted = [s for s in summaries if s.get("maj_at_k") is not None]
+    notes = [f"{s['model']}: {s['majority']['note']}" for s in summaries if s.get("maj_at_k") is None and "majority" in s]
+    if voted:
+        headers = ["k"] + [f"{s['model']} {name}" for s in voted for name in ("pass@k", "maj@k")]
+        rows = [
+            [k] + [_percent(v) if v is not None else ABOVE_N for s in voted for v in (s["pass_at_k"].get(k), s["maj_at_k"].get(k))]
+            for k in _ks(voted)
+        ]
+        notes += [f"{s['model']}: {s['majority']['abstentions']} responses with no answer (no vote)" for s in voted]
+        notes += [
+            f"{s['model']} maj@{k}: Monte Carlo on {mc['problems']} problems, standard error {_percent(mc['se'])} points"
+            for s in voted for k, mc in s["majority"]["monte_carlo"].items()
+        ]
+        table = f"{_grid(headers, rows, markdown)}{_above_n_note(rows, markdown)}\n\n"
+    elif notes:
+        table = ""
+    else:
+        return ""
+    return "\n\nmaj@k (majority vote over k samples; docs/ANALYSIS.md)\n\n" + table + "\n".join(notes)
+
+
 def report_text(document: dict[str, Any], markdown: bool = False) -> str:
     """One table per task: a row per k, a column per model, pass@k with its 95% CI."""
     blocks = []
@@ -91,6 +115,7 @@ def report_text(document: dict[str, Any], markdown: bool = False) -> str:
             f"{title}\n\n{_grid(headers, rows, markdown)}{_above_n_note(rows, markdown)}"
             f"\n\nsolved at k = n: {solved}"
             + cot_text(summaries, markdown)
+            + majority_text(summaries, markdown)
         )
     return "\n\n".join(blocks) + "\n"
 
@@ -127,6 +152,7 @@ def compare_text(document: dict[str, Any], markdown: bool = False) -> str:
         blocks.append(
             f"{title}\n\n{_grid(headers, rows, markdown)}{_above_n_note(rows, markdown)}\n\n{summary}"
             + cot_text([base, rl], markdown)
+            + majority_text([base, rl], markdown)
         )
     return "\n\n".join(blocks) + "\n"
 
@@ -138,13 +164,16 @@ def _csv(rows: list[list[Any]]) -> str:
 
 
 def _series_rows(task: str, summary: dict[str, Any], prefix: str = "") -> list[list[Any]]:
-    """pass@k with its interval, then CoT-Pass@k per vote rule when judged."""
+    """pass@k with its interval, then CoT-Pass@k per vote rule when judged, then maj@k
+    (no interval) where there are answers to vote on."""
     rows: list[list[Any]] = []
     for k, value in summary["pass_at_k"].items():
         rows.append([task, f"{prefix}pass@k", summary["model"], summary["n"], k, value, *summary["ci95"][k]])
     for rule, curve in summary.get("cot_pass_at_k", {}).items():
         for k, value in curve.items():
             rows.append([task, f"{prefix}cot-{rule}", summary["model"], summary["n"], k, value, "", ""])
+    for k, value in (summary.get("maj_at_k") or {}).items():
+        rows.append([task, f"{prefix}maj@k", summary["model"], summary["n"], k, value, "", ""])
     return rows
 
 

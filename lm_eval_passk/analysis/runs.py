@@ -10,11 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lm_eval_passk.analysis.majority import AnswerTally, VoteCounts
 from lm_eval_passk.metrics.cot import RULES, accepted
 from lm_eval_passk.run_format import (
     RunError,
     SamplesFile,
+    benchmark_of,
     graded_rows,
+    grading_target,
     problem_fields,
     read_votes,
     samples_files,
@@ -40,6 +43,9 @@ class TaskRun:
     temperature: float | None = None  # the sampling temperature logged (None: not logged)
     # Each problem's descriptive fields (level, subject, ...), for `report --by`.
     fields: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Majority voting: each problem's answer classes, or why there are none (code tasks).
+    votes: dict[str, VoteCounts] = field(default_factory=dict)
+    majority_note: str | None = None
 
     @property
     def n(self) -> int:
@@ -64,7 +70,13 @@ def read_task_run(
         run.cot = {rule: {} for rule in RULES}
         run.judge_counts = {"judged": 0, "unjudged": 0, "abstentions": 0}
         run.judge = votes.judge
+    try:
+        benchmark: str | None = benchmark_of(samples.task, samples.settings)
+    except RunError:
+        benchmark = None  # an older run of ours names it in each doc: no majority vote
+    tally = AnswerTally(benchmark, grader or run.grader or "default")
     for row in graded_rows(samples, regrade, grader):
+        tally.add(row, grading_target(row.doc) if benchmark == "mathvista" else None)
         n, c = run.problems.get(row.problem_id, (0, 0))
         run.problems[row.problem_id] = (n + len(row.correct), c + sum(row.correct))
         if row.problem_id not in run.fields:
@@ -86,6 +98,8 @@ def read_task_run(
                 run.cot[rule][row.problem_id] += accepted(response_votes, rule)
     if not run.problems:
         raise RunError(f"{samples.path}: no samples")
+    run.majority_note = tally.note()
+    run.votes = tally.vote_counts()
     return run
 
 

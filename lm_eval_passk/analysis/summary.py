@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from lm_eval_passk.analysis.majority import majority_fields
 from lm_eval_passk.analysis.runs import TaskRun
 from lm_eval_passk.metrics import pass_at_k, report_ks
 from lm_eval_passk.metrics.bootstrap import bootstrap_ci, resample_weights
@@ -83,6 +84,7 @@ def model_summary(
         "pass_at_k": {str(k): float(v) for k, v in zip(ks, matrix.mean(axis=0))},
         "ci95": {str(k): [float(lo), float(hi)] for k, lo, hi in zip(ks, low, high)},
         "solved_ids": sorted(i for i in ids if run.problems[i][1] > 0),
+        **majority_fields(run.votes, run.majority_note, ids, ks),
     }
     if run.cot is not None:
         summary["cot_pass_at_k"] = {
