@@ -235,3 +235,12 @@ def test_report_and_compare_show_the_distribution_and_draw_it(tmp_path, tiny_mod
     text = capsys.readouterr().out
     assert "toy_passk: perplexity of each run's responses under each scoring model" in text
     assert "| org/base | base-model | 11 |" in text
+
+
+def test_analysis_and_the_scorer_import_only_downwards() -> None:
+    from test_run_format import imports_of
+
+    scorer = {m for modules in imports_of("perplexity").values() for m in modules}
+    assert not {m for m in scorer if m.startswith(("lm_eval_passk.analysis", "lm_eval_passk.judge"))}
+    analysis = {m for modules in imports_of("analysis").values() for m in modules}
+    assert not {m for m in analysis if m.startswith(("lm_eval_passk.perplexity", "lm_eval."))}
