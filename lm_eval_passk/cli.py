@@ -125,6 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
     judge.add_argument("--device", help="passed to the lm-eval model, e.g. cuda:0")
     judge.add_argument("--no_chat_template", action="store_true", help="send the prompt as plain text")
 
+    perplexity = commands.add_parser(
+        "perplexity", help="perplexity of each response of a run under any lm-eval model (docs/ANALYSIS.md)"
+    )
+    perplexity.add_argument("run", type=Path, metavar="RUN", help="an lm_eval --output_path directory")
+    perplexity.add_argument("--model", required=True, help="an lm-eval model type with loglikelihood: hf, vllm, local-completions")
+    perplexity.add_argument("--model_args", default="", help="as for lm_eval, e.g. pretrained=Qwen/Qwen2.5-7B")
+    perplexity.add_argument("--per-problem", type=int, help="score a seeded sample of this many responses per problem (default: all)")
+    perplexity.add_argument("--seed", type=int, default=0, help="seed of --per-problem's sample (default 0)")
+    perplexity.add_argument("--tasks", help="comma-separated tasks of the run to score (default: all)")
+    perplexity.add_argument("--scorer_name", help="name recorded with each score (default: the model and its arguments)")
+    perplexity.add_argument("--batch_size", default="auto", help="passed to the lm-eval model (default auto)")
+    perplexity.add_argument("--device", help="passed to the lm-eval model, e.g. cuda:0")
+
     demo = commands.add_parser("demo", help="write two synthetic runs and compare them (no GPU needed)")
     demo.add_argument("--out", type=Path, default=Path("passk-demo"), help="directory (default ./passk-demo)")
 
@@ -203,7 +216,14 @@ def _json(document: dict[str, Any]) -> str:
 
 
 def run_report(args: argparse.Namespace) -> None:
-    from lm_eval_passk.analysis import breakdown, distributions, plots, render, summary
+    from lm_eval_passk.analysis import (
+        breakdown,
+        distributions,
+        perplexity,
+        plots,
+        render,
+        summary,
+    )
     from lm_eval_passk.analysis import figures_distribution as figures
     from lm_eval_passk.analysis import render_distribution as sections
 
@@ -212,19 +232,30 @@ def run_report(args: argparse.Namespace) -> None:
     document = summary.report(runs, settings)
     distributions.add_to_report(document, runs)
     _warn(breakdown.add_to_report(document, runs, args.by, settings))
+    perplexity.add_to_report(document, runs)
     writers = {
-        "table": lambda d: render.report_text(d) + sections.report_sections(d),
+        "table": lambda d: render.report_text(d) + sections.report_sections(d) + perplexity.perplexity_text(d),
         "json": _json,
-        "markdown": lambda d: render.report_text(d, markdown=True) + sections.report_sections(d, markdown=True),
+        "markdown": lambda d: render.report_text(d, markdown=True) + sections.report_sections(d, markdown=True)
+        + perplexity.perplexity_text(d, markdown=True),
         "csv": render.report_csv,
     }
-    _emit(document, args, writers, lambda d, out: plots.report_figures(d, out) + figures.report_figures(d, out), "report")
+    _emit(document, args, writers, lambda d, out: plots.report_figures(d, out) + figures.report_figures(d, out)
+          + perplexity.perplexity_figures(d, out), "report")
     if args.out is not None:
         sections.write_csvs(document, args.out, "report")
+        perplexity.write_csv(document, args.out, "report")
 
 
 def run_compare(args: argparse.Namespace) -> None:
-    from lm_eval_passk.analysis import breakdown, distributions, plots, render, summary
+    from lm_eval_passk.analysis import (
+        breakdown,
+        distributions,
+        perplexity,
+        plots,
+        render,
+        summary,
+    )
     from lm_eval_passk.analysis import figures_distribution as figures
     from lm_eval_passk.analysis import render_distribution as sections
 
@@ -233,33 +264,39 @@ def run_compare(args: argparse.Namespace) -> None:
         _warn(summary.same_run_warnings(base, rl))
     settings = _settings(args)
     document = summary.compare(base, rls, settings)
+    perplexity.add_to_compare(document, base, rls)
     if len(rls) == 1:  # the two-run tables and figures, with histograms and breakdowns
         (rl,) = rls
         distributions.add_to_compare(document, base, rl)
         _warn(breakdown.add_to_compare(document, base, rl, args.by, settings))
         writers = {
-            "table": lambda d: render.compare_text(d) + sections.compare_sections(d),
+            "table": lambda d: render.compare_text(d) + sections.compare_sections(d) + perplexity.perplexity_text(d),
             "json": _json,
-            "markdown": lambda d: render.compare_text(d, markdown=True) + sections.compare_sections(d, markdown=True),
+            "markdown": lambda d: render.compare_text(d, markdown=True) + sections.compare_sections(d, markdown=True)
+            + perplexity.perplexity_text(d, markdown=True),
             "csv": render.compare_csv,
         }
-        _emit(document, args, writers, lambda d, out: plots.compare_figures(d, out) + figures.compare_figures(d, out), "compare")
+        _emit(document, args, writers, lambda d, out: plots.compare_figures(d, out) + figures.compare_figures(d, out)
+              + perplexity.perplexity_figures(d, out), "compare")
         if args.out is not None:
             sections.write_csvs(document, args.out, "compare")
+            perplexity.write_csv(document, args.out, "compare")
         return
     if args.by:
         raise ValueError("compare --by takes one RL run; compare each RL run with the base for breakdowns")
     from lm_eval_passk.analysis import many
 
     writers = {
-        "table": many.compare_text,
+        "table": lambda d: many.compare_text(d) + perplexity.perplexity_text(d),
         "json": _json,
-        "markdown": lambda d: many.compare_text(d, markdown=True),
+        "markdown": lambda d: many.compare_text(d, markdown=True) + perplexity.perplexity_text(d, markdown=True),
         "csv": many.compare_csv,
     }
-    _emit(document, args, writers, many.compare_figures, "compare")
+    _emit(document, args, writers, lambda d, out: many.compare_figures(d, out) + perplexity.perplexity_figures(d, out),
+          "compare")
     if args.out is not None:
         (args.out / "compare_summary.csv").write_text(many.summary_csv(document))
+        perplexity.write_csv(document, args.out, "compare")
 
 
 def run_temperature(args: argparse.Namespace) -> None:
@@ -315,6 +352,25 @@ def run_judge(args: argparse.Namespace) -> None:
     )
     for task, stats in results.items():
         print(f"{task}: {stats.requested} votes requested, {stats.already_done} already journaled")
+
+
+def run_perplexity(args: argparse.Namespace) -> None:
+    from lm_eval.api.registry import get_model
+
+    from lm_eval_passk.perplexity.score import score_run
+
+    lm = get_model(args.model).create_from_arg_string(
+        args.model_args, {"batch_size": args.batch_size, "device": args.device}
+    )
+    results = score_run(
+        args.run, lm, scorer=args.scorer_name or f"{args.model}:{args.model_args}",
+        tasks=args.tasks.split(",") if args.tasks else None, per_problem=args.per_problem, seed=args.seed,
+    )
+    for task, stats in results.items():
+        print(
+            f"{task}: {stats.requested} responses scored, {stats.already_done} already in the file, "
+            f"{stats.truncated_prompt} with the prompt cut, {stats.not_scored} not scored (empty or too long)"
+        )
 
 
 def run_demo(args: argparse.Namespace) -> None:
@@ -385,6 +441,7 @@ COMMANDS = {
     "leaderboard": run_leaderboard,
     "merge": run_merge,
     "judge": run_judge,
+    "perplexity": run_perplexity,
     "demo": run_demo,
     "plan": run_plan,
     "include-path": lambda args: print(TASKS_DIR),

@@ -2,13 +2,15 @@
 
 A run is an lm-eval `--output_path` directory: `results_<date>.json` and
 `samples_<task>_<date>.jsonl[.gz]` at any depth below it, plus our judges' journals
-(`judgements_<task>_<date>.jsonl`) beside the samples they judge. This module owns:
+(`judgements_<task>_<date>.jsonl`) and perplexity files (`perplexity_<task>_<date>.jsonl`)
+beside the samples they score. This module owns:
 
 - the doc fields our tasks log with each problem (`problem_id`, `passk_prompt`,
   `passk_record`, ...) and the verdict JSON in `filtered_resps`;
 - the `passk` block of a task's config in the results file, where the grading settings
   (benchmark, grader, response prefix, sandbox policy) are recorded once per run;
-- finding a run's files, streaming its rows as graded rows, and the judge journal.
+- finding a run's files, streaming its rows as graded rows (or with their prompts), the
+  judge journal and the perplexity file.
 
 Tasks write through it; analysis, judge, demo and the CLI read through it. Runs written
 before the settings moved into the results (they copied them into every doc) still read.
@@ -18,6 +20,7 @@ No lm-eval import: it sits at the bottom, beside jsonl.py, above grading/ and me
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
@@ -433,3 +436,136 @@ def read_votes(samples_path: Path, judge: str | None = None) -> Votes | None:
         if key.judge == chosen:
             votes[(key.problem_id, key.response)][key.vote] = verdict
     return Votes(chosen, {response: [v[i] for i in sorted(v)] for response, v in votes.items()})
+
+
+# Responses with the prompt they answered, for scorers that condition on it (perplexity).
+
+
+@dataclass
+class PromptedRow:
+    """One problem's responses as the model produced them, after the context they followed:
+    the prompt lm-eval sent plus the response prefix the task opened the model's turn with."""
+
+    problem_id: str
+    context: str
+    responses: list[str]
+
+
+def prompted_rows(samples: SamplesFile) -> Iterator[PromptedRow]:
+    """Stream a samples file's rows with their contexts; a row without a logged prompt is
+    an error naming the file and line (only our tasks log `passk_prompt`)."""
+    for line, row in enumerate(read_rows(samples.path), start=1):
+        try:
+            settings = settings_of(samples, row)
+            context = str(_doc(row)[PROMPT]) + (settings.response_prefix if settings else "")
+            yield PromptedRow(problem_id(row), context, responses_of(row))
+        except (KeyError, ValueError, TypeError) as error:
+            raise RunError(
+                f"{samples.path}, line {line}: no prompt or responses to score "
+                f"({type(error).__name__}: {error}); only runs of our tasks log {PROMPT}"
+            ) from None
+
+
+# Perplexity files: one JSON line per scored response, appended as each arrives, beside the
+# samples file, so a killed run resumes without scoring anything twice. A line:
+# {"scorer": str, "problem_id": str, "response": int, "tokens": int, "nll": float | null,
+#  "perplexity": float | null, "truncated": null | "prompt" | "response"}
+# tokens: the response's tokens as the scorer counts them; nll: their mean negative
+# log-likelihood (nats); perplexity = exp(nll). truncated "prompt": the prompt was cut from
+# the left to fit the scorer's context, the response scored whole; "response": the response
+# alone does not fit, it is not scored (nll and perplexity null). An empty response has 0
+# tokens and null nll.
+
+TRUNCATED_PROMPT, TRUNCATED_RESPONSE = "prompt", "response"
+
+
+@dataclass(frozen=True)
+class ScoreKey:
+    scorer: str
+    problem_id: str
+    response: int  # index of the response among the problem's n
+
+
+@dataclass(frozen=True)
+class Perplexity:
+    """One response's perplexity under one scoring model (the line format above)."""
+
+    key: ScoreKey
+    tokens: int
+    nll: float | None
+    truncated: str | None = None
+
+    @property
+    def perplexity(self) -> float | None:
+        return None if self.nll is None else math.exp(self.nll)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self.key), "tokens": self.tokens, "nll": self.nll,
+                "perplexity": self.perplexity, "truncated": self.truncated}
+
+
+def perplexity_path(samples_path: Path) -> Path:
+    name = samples_path.name.removesuffix(".gz").removesuffix(".jsonl")
+    return samples_path.with_name(f"perplexity_{name.removeprefix('samples_')}.jsonl")
+
+
+def read_perplexities(samples_path: Path) -> list[Perplexity]:
+    """The entries of the perplexity file beside a samples file (none if there is none)."""
+    return _perplexity_entries(perplexity_path(samples_path))
+
+
+def _perplexity_entries(path: Path) -> list[Perplexity]:
+    """A line cut short by a kill is skipped; a complete line of another shape is an error."""
+    if not path.exists():
+        return []
+    entries = []
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by a kill: that response was not recorded
+            try:
+                key = ScoreKey(str(entry["scorer"]), str(entry["problem_id"]), int(entry["response"]))
+                nll = None if entry["nll"] is None else float(entry["nll"])
+                entries.append(Perplexity(key, int(entry["tokens"]), nll, entry.get("truncated")))
+            except (KeyError, TypeError, ValueError) as error:
+                raise RunError(f"{path}, line {number}: not a perplexity entry ({error})") from None
+    return entries
+
+
+class PerplexityLog:
+    """Append-only perplexity file; knows which (scorer, problem, response) are done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.done = {entry.key for entry in _perplexity_entries(path)}
+        self._file: IO[str] | None = None
+
+    def __contains__(self, key: ScoreKey) -> bool:
+        return key in self.done
+
+    def record(self, entry: Perplexity) -> None:
+        if entry.key in self.done:
+            return
+        if self._file is None:
+            if _ends_mid_line(self.path):  # a kill cut the last line short: end it, so
+                with self.path.open("a", encoding="utf-8") as file:  # it stays one bad line
+                    file.write("\n")
+            self._file = self.path.open("a", encoding="utf-8")
+        self._file.write(json.dumps(entry.to_dict(), ensure_ascii=False) + "\n")
+        self._file.flush()  # in the kernel's hands now: survives a kill of this process
+        self.done.add(entry.key)
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def _ends_mid_line(path: Path) -> bool:
+    if not path.exists() or path.stat().st_size == 0:
+        return False
+    with path.open("rb") as file:
+        file.seek(-1, 2)
+        return file.read(1) != b"\n"
