@@ -368,13 +368,13 @@ def _slot_ipc_objects() -> list[str]:
     found = []
     for kind in ("shm", "msg", "sem"):
         with open(f"/proc/sysvipc/{kind}") as listing:
-            header, *rows = listing.read().splitlines()
+            header, *entries = listing.read().splitlines()
         at_uid, at_cuid = header.split().index("uid"), header.split().index("cuid")
-        for row in rows:
-            fields = row.split()
+        for entry in entries:
+            fields = entry.split()
             uids = {int(fields[at_uid]), int(fields[at_cuid])}
             if any(sandbox.SLOT_UID_BASE <= u < sandbox.SLOT_UID_BASE + sandbox.SLOT_COUNT for u in uids):
-                found.append(f"{kind}: {row.strip()}")
+                found.append(f"{kind}: {entry.strip()}")
     return found
 
 
