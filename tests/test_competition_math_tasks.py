@@ -152,3 +152,22 @@ def test_the_three_tasks_run_through_the_lm_eval_cli(tiny_model: Path, tmp_path:
         assert config["passk"]["benchmark"] == task.removesuffix("_passk")
         assert sum(config["passk"]["reasons"].values()) == 2 * n
         assert "pass@2,passk" in results["results"][task]
+
+
+def test_hub_shaped_rows_become_problems() -> None:
+    # Schemas from the dataset cards (the hub is not reachable from the tests): math-ai/aime25
+    # (problem, answer, id as text), math-ai/amc23 (question, no problem; float answer),
+    # Hothan/OlympiadBench OE_TO_maths_en_COMP (solution a list, context None).
+    aime = benchmark_module("aime25").to_problem({"id": "7", "problem": "P", "answer": "70"}, 7)
+    assert (aime.problem_id, aime.answer) == ("aime25-7", "70")
+    amc = benchmark_module("amc23").to_problem({"id": 3, "question": "Q", "answer": 3159.0, "url": ""}, 3)
+    assert (amc.problem_id, amc.problem, amc.answer) == ("amc23-3", "Q", "3159")
+    row = {
+        "id": 1606, "question": "Q", "context": None, "solution": ["s1", "s2"], "final_answer": ["$(2,4)$"],
+        "is_multiple_answer": False, "unit": None, "answer_type": "Tuple", "subfield": "Algebra",
+    }  # fmt: skip
+    olympiad = benchmark_module("olympiadbench").to_problem(row, 0)
+    assert (olympiad.problem_id, olympiad.problem, olympiad.answer) == ("olympiadbench-1606", "Q", "$(2,4)$")
+    assert olympiad.solution == "s1\n\ns2"
+    assert olympiad.fields == {"subfield": "Algebra", "answer_type": "Tuple", "is_multiple_answer": "False"}
+    assert benchmark_module("olympiadbench").SOURCE.hub_config == "OE_TO_maths_en_COMP"
