@@ -14,7 +14,10 @@ from lm_eval_passk.tasks._common.dataset import DataError
 from lm_eval_passk.tasks._common.options import read_options
 
 TASKS_DIR = Path(__file__).resolve().parent.parent / "lm_eval_passk" / "tasks"
-EXPECTED_SIZES = {"gsm8k": 1319, "math500": 500, "aime24": 30, "minerva_math": 272}
+EXPECTED_SIZES = {
+    "gsm8k": 1319, "math500": 500, "aime24": 30, "minerva_math": 272,
+    "aime25": 30, "amc23": 40, "olympiadbench": 675,
+}
 
 
 def benchmark_module(name: str):
@@ -59,6 +62,12 @@ def test_real_gold_answers_look_right() -> None:
     assert not_integers == []
     math500 = load_test_split("math500", data_dir=str(SHARED_DATA))
     assert math500[0]["problem_id"].startswith("test/")
+    aime25 = load_test_split("aime25", data_dir=str(SHARED_DATA))
+    assert all(answer.isdigit() and int(answer) < 1000 for answer in aime25["answer"])
+    # AMC23 stores its answers as floats (27.0): the gold is the integer's text.
+    amc23 = load_test_split("amc23", data_dir=str(SHARED_DATA))
+    assert all(re.fullmatch(r"-?\d+", answer) for answer in amc23["answer"])
+    assert amc23[0]["answer"] == "27"
 
 
 def test_qwen_boxed_prompt_carries_the_chat_markup() -> None:

@@ -46,7 +46,9 @@ PAPER = MathGraderConfig(
     name="paper",
     skip_thinking=False,
     use_markdown_bold=False,
-    last_number_benchmarks=frozenset({"gsm8k", "math500", "aime24", "minerva_math"}),
+    last_number_benchmarks=frozenset(
+        {"gsm8k", "math500", "aime24", "minerva_math", "aime25", "amc23", "olympiadbench"}
+    ),
     last_math_fallback=False,
     exact_integers=False,
     relative_tolerance=1e-4,

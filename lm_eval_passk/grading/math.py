@@ -1,4 +1,5 @@
-"""Grade math responses (GSM8K, MATH500, AIME24, Minerva) in one deduplicated pass.
+"""Grade math responses (GSM8K, MATH500, AIME 2024/2025, Minerva, AMC23, OlympiadBench) in
+one deduplicated pass.
 
 Extraction runs here, in the calling process (linear string work). Each distinct
 (answer, gold) pair is compared once: by the quick path when it can decide without sympy,
@@ -15,7 +16,9 @@ from lm_eval_passk.grading.extract import extract_answer, gold_answer
 from lm_eval_passk.grading.pool import MATH_PRELOAD, Engine, Job, Outcome, shared_engine
 from lm_eval_passk.grading.verdict import Verdict
 
-MATH_BENCHMARKS = ("gsm8k", "math500", "aime24", "minerva_math")
+MATH_BENCHMARKS = (
+    "gsm8k", "math500", "aime24", "minerva_math", "aime25", "amc23", "olympiadbench",
+)
 EQUAL_CHECK = "lm_eval_passk.grading.equivalence:equal_in_mode"
 
 
