@@ -153,9 +153,10 @@ def exact_pass_at_k(n: int, c: int, k: int) -> Fraction:
 
 
 @pytest.mark.slow
-def test_cli_run_grades_every_response(data_dir: Path, tmp_path: Path) -> None:
+def test_cli_run_grades_every_response(data_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """`lm_eval --model hf-multimodal` on the three free-form problems, n = 4: each request
-    carries its problem's PNG and question, and every logged verdict is the grader's."""
+    carries its problem's PNG and question, and every logged verdict is the grader's; then
+    `lm-eval-passk report --regrade --by level` reads the run back."""
     from lm_eval.utils import convert_pil_to_hash
     from PIL import Image
     from tiny_vlm import build_tiny_vlm
@@ -196,3 +197,11 @@ def test_cli_run_grades_every_response(data_dir: Path, tmp_path: Path) -> None:
     for k in (1, 2, 4):
         expected = sum(exact_pass_at_k(N, c, k) for c in counts) / len(counts)
         assert results[f"pass@{k},passk"] == pytest.approx(float(expected), abs=1e-12)
+
+    from lm_eval_passk.cli import main
+
+    capsys.readouterr()
+    assert main(["report", str(tmp_path / "out"), "--regrade", "--by", "level", "--format", "json"]) == 0
+    (summary,) = json.loads(capsys.readouterr().out)["tasks"][TASK].values()
+    assert summary["n"] == N
+    assert summary["pass_at_k"]["1"] == pytest.approx(results["pass@1,passk"], abs=1e-12)
