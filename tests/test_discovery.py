@@ -21,7 +21,8 @@ def test_lm_eval_lists_our_tasks_without_include_path(tmp_path: Path) -> None:
     )
     assert listing.returncode == 0, listing.stderr
     rows = {line.split("|")[1].strip(): line for line in listing.stdout.splitlines() if "|" in line}
-    for name in (*MATH_TASKS, "livecodebench_passk", "mathvista_passk", "passk_math", "passk_paper"):
+    ours = ("livecodebench_passk", "mathvista_passk", "mathvision_passk", "passk_math", "passk_vision", "passk_paper")
+    for name in (*MATH_TASKS, *ours):
         assert str(TASKS_DIR) in rows[name]  # indexed from our installed folder
 
 

@@ -6,7 +6,7 @@ notebook, another harness, or a training loop as a verifiable reward.
     True
 
 The target is the gold answer string for the math benchmarks, a MathVista testmini record
-for "mathvista", a code_generation_lite record for "livecodebench" and a HumanEval record
+for "mathvista", a MathVision record for "mathvision", a code_generation_lite record for "livecodebench" and a HumanEval record
 (`prompt`, `test`, `entry_point`) for "humaneval" (whose programs run in a sandbox:
 docs/CODE.md). Each benchmark family has one grader in GRADERS, all of one signature;
 a Verdict's reason is one of REASONS, its particulars in `detail`.
@@ -22,7 +22,7 @@ from lm_eval_passk.grading.code import grade_code_many, grade_humaneval_many
 from lm_eval_passk.grading.config import grader_config
 from lm_eval_passk.grading.math import MATH_BENCHMARKS, grade_math_many
 from lm_eval_passk.grading.verdict import REASONS, Reason, Verdict
-from lm_eval_passk.grading.vision import grade_vision_many
+from lm_eval_passk.grading.vision import grade_mathvision_many, grade_vision_many
 
 __all__ = [
     "BENCHMARKS",
@@ -37,7 +37,7 @@ __all__ = [
     "grade_many",
 ]
 
-BENCHMARKS = (*MATH_BENCHMARKS, "mathvista", "livecodebench", "humaneval")
+BENCHMARKS = (*MATH_BENCHMARKS, "mathvista", "mathvision", "livecodebench", "humaneval")
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,12 @@ def _grade_mathvista(
     return grade_vision_many(responses, targets)
 
 
+def _grade_mathvision(
+    responses: Sequence[str], targets: Sequence[Any], benchmarks: Sequence[str], options: GradingOptions
+) -> list[Verdict]:
+    return grade_mathvision_many(responses, targets, grader_config(options.grader))
+
+
 def _grade_livecodebench(
     responses: Sequence[str], targets: Sequence[Any], benchmarks: Sequence[str], options: GradingOptions
 ) -> list[Verdict]:
@@ -85,6 +91,7 @@ def _grade_humaneval(
 GRADERS: dict[str, Grader] = {
     "math": _grade_math,
     "mathvista": _grade_mathvista,
+    "mathvision": _grade_mathvision,
     "livecodebench": _grade_livecodebench,
     "humaneval": _grade_humaneval,
 }

@@ -5,7 +5,8 @@ Majority voting (maj@k) needs to know which answers are one vote: `\\frac12`, `1
 compared with the comparison the math grader uses (equivalence.quick_equal, then
 equivalence.equal_in_mode in the grading pool under the mode's timeout for the pairs
 quick_equal leaves undecided); MathVista answers by MathVista's normalisation (vision.py)
-and then exact strings, as its grader compares them. Code has no answer to vote on.
+and then exact strings, as its grader compares them; MathVision's free-form answers like
+math answers, as its grader compares them. Code has no answer to vote on.
 """
 
 from __future__ import annotations
@@ -116,7 +117,7 @@ def answer_classes(
         keys = {a: vision_normalize(a, target) or a.strip() for a in answers if a is not None}
         distinct = list(dict.fromkeys(keys.values()))
         groups = [[i] for i in range(len(distinct))]
-    elif benchmark in MATH_BENCHMARKS:
+    elif benchmark in (*MATH_BENCHMARKS, "mathvision"):
         config = grader_config(grader)
         keys = {a: _math_key(a) for a in answers if a is not None}
         distinct = list(dict.fromkeys(keys.values()))

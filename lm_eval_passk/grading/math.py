@@ -46,7 +46,18 @@ def grade_math_many(
         extract_answer(benchmark, response, config)
         for benchmark, response in zip(benchmarks, responses)
     ]
-    targets = [gold_answer(target) for target in targets]
+    return compare_many(answers, [gold_answer(target) for target in targets], config, engine)
+
+
+def compare_many(
+    answers: Sequence[str | None],
+    targets: Sequence[str],
+    config: MathGraderConfig,
+    engine: Engine | None = None,
+) -> list[Verdict]:
+    """One Verdict per extracted answer (None: no answer) against its gold text, by the
+    math equivalence of `config`; each distinct pair compared once (MathVision's free-form
+    answers use it too)."""
     decided: dict[tuple[str, str], Verdict] = {}
     undecided: dict[tuple[str, str], None] = {}  # an ordered set
     for answer, target in zip(answers, targets):

@@ -1,10 +1,17 @@
-"""MathVista answers: rule-based extraction and MathVista's own normalisation. No LLM call.
+"""MathVista and MathVision answers: rule-based extraction, then MathVista's own
+normalisation or (MathVision) the math grader's equivalence. No LLM call.
 
 A record is a MathVista testmini record: pid, question, choices, unit, precision, answer,
 question_type ("free_form" or "multi_choice") and answer_type ("integer", "float", "list",
 "text"). MathVista's official scorer extracts an answer with GPT-4 and then normalises it
 by answer type before an exact string comparison; here the extraction is rules
 (docs/GRADING.md) and the normalisation follows MathVista's.
+
+A MathVision record (hub `MathLLMs/MathVision`) is id, question, options, answer, level,
+subject: `options` empty for a free-form question, else the choices with `answer` a letter.
+Its free-form answers are numbers or LaTeX (`\\frac{\\sqrt{3}}{2}`, `12^\\circ`) with no
+answer type to normalise by, so the same extraction is followed by the math grader's
+equivalence (math.compare_many: normal forms, numbers, then sympy under a timeout).
 """
 
 from __future__ import annotations
@@ -13,7 +20,10 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from lm_eval_passk.grading.extract import answer_region, last_boxed
+from lm_eval_passk.grading.config import MathGraderConfig
+from lm_eval_passk.grading.extract import answer_region, gold_answer, last_boxed
+from lm_eval_passk.grading.math import compare_many
+from lm_eval_passk.grading.pool import Engine
 from lm_eval_passk.grading.verdict import Verdict
 
 _ANSWER_MARK = re.compile(
@@ -169,3 +179,48 @@ def grade_vision_many(responses: Sequence[str], records: Sequence[dict[str, Any]
         correct = predicted is not None and predicted == gold
         verdicts.append(Verdict(correct, answer, "match" if correct else "mismatch"))
     return verdicts
+
+
+def mathvista_shape(record: dict[str, Any]) -> dict[str, Any]:
+    """A MathVision record as extract_answer reads a MathVista one: its options are the
+    choices; a free-form answer is text (no answer type to cut it to a number)."""
+    options = list(record.get("options") or [])
+    return {
+        "question_type": "multi_choice" if options else "free_form",
+        "choices": options,
+        "answer_type": "text",
+        "precision": None,
+    }
+
+
+def _gold_choice(record: dict[str, Any]) -> str | None:
+    """The text of the option a MathVision multiple-choice answer letter names."""
+    index = ord(str(record["answer"]).strip()[:1] or "?") - ord("A")
+    options = record["options"]
+    return str(options[index]) if 0 <= index < len(options) else None
+
+
+def grade_mathvision_many(
+    responses: Sequence[str],
+    records: Sequence[dict[str, Any]],
+    config: MathGraderConfig,
+    engine: Engine | None = None,
+) -> list[Verdict]:
+    """One Verdict per (response, MathVision record): free-form answers by the math
+    equivalence of `config`, a multiple-choice answer by the option it names."""
+    shapes = [mathvista_shape(record) for record in records]
+    answers = [extract_answer(response, shape) for response, shape in zip(responses, shapes)]
+    free = [i for i, shape in enumerate(shapes) if shape["question_type"] == "free_form"]
+    compared = compare_many(
+        [answers[i] for i in free], [gold_answer(str(records[i]["answer"])) for i in free], config, engine
+    )
+    verdicts: dict[int, Verdict] = dict(zip(free, compared))
+    for index, (answer, record) in enumerate(zip(answers, records)):
+        if index in verdicts:
+            continue
+        if answer is None:
+            verdicts[index] = Verdict(False, None, "no_answer")
+            continue
+        correct = answer == _gold_choice(record)
+        verdicts[index] = Verdict(correct, answer, "match" if correct else "mismatch")
+    return [verdicts[i] for i in range(len(responses))]
