@@ -21,7 +21,8 @@ def test_lm_eval_lists_our_tasks_without_include_path(tmp_path: Path) -> None:
     )
     assert listing.returncode == 0, listing.stderr
     rows = {line.split("|")[1].strip(): line for line in listing.stdout.splitlines() if "|" in line}
-    for name in (*MATH_TASKS, "livecodebench_passk", "mathvista_passk", "passk_math", "passk_paper"):
+    code = ("livecodebench_passk", "humaneval_passk", "humaneval_plus_passk", "mbpp_plus_passk")
+    for name in (*MATH_TASKS, *code, "mathvista_passk", "passk_math", "passk_code", "passk_paper"):
         assert str(TASKS_DIR) in rows[name]  # indexed from our installed folder
 
 
