@@ -180,3 +180,22 @@ def test_passk_code_group_is_indexed_and_needs_confirmation(tiny_model: Path, tm
     log = refused.stdout + refused.stderr
     assert "runs model-written programs" in log and "--confirm_run_unsafe_code" in log
     assert "not found" not in log.lower()
+
+
+def test_instruct_prompt_end_to_end(byte_model: Path, tmp_path: Path) -> None:
+    """`code-instruct`: the model's turn opens with EvalPlus's response prefix (a python
+    fence), the answer closes the fence, and the prefix is graded with it; no completion
+    stops are added."""
+    rows = fixture_rows("mbpp_plus")
+    prompts = loader("mbpp_plus")(data_dir=str(FIXTURE_DATA))["test"]["passk_prompt"]
+    answers = {prompt: [row["code"] + "\n```\n"] for prompt, row in zip(prompts, rows)}
+    run = run_tasks(
+        byte_model, tmp_path, "mbpp_plus_passk",
+        {"n": 1, "data_dir": str(FIXTURE_DATA), "prompt": "code-instruct"}, answers,
+    )  # fmt: skip
+    assert run["results"]["mbpp_plus_passk"]["pass@1,passk"] == 1.0
+    request = run["requests"][-1]
+    assert not set(RESPONSE_STOPS["code-complete"]) & set(request["sampling_params"]["stop"])
+    # The prompt lm-eval built ends in the response prefix (lm-eval's gen_prefix).
+    (row, *_) = run["rows"]["mbpp_plus_passk"]
+    assert json.dumps(RESPONSE_PREFIXES["code-instruct"])[1:-1] + '"' in json.dumps(row["arguments"])
