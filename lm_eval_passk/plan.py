@@ -27,7 +27,10 @@ from typing import Any
 ENGINE_SEEDED_MODELS = frozenset({"vllm", "vllm-vlm"})
 # Tasks (and groups holding one) that execute model-written code: lm_eval refuses them
 # without --confirm_run_unsafe_code.
-CODE_TASKS = frozenset({"livecodebench_passk", "passk_paper"})
+CODE_TASKS = frozenset({
+    "livecodebench_passk", "humaneval_passk", "humaneval_plus_passk", "mbpp_plus_passk",
+    "passk_code", "passk_paper",
+})  # fmt: skip
 # lm-eval 0.4.13's default vLLM engine seed (and its numpy/torch --seed default): a planned
 # job never uses it, so that no shard can repeat the draws of a run started without a seed.
 LM_EVAL_DEFAULT_SEED = 1234

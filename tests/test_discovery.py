@@ -21,8 +21,9 @@ def test_lm_eval_lists_our_tasks_without_include_path(tmp_path: Path) -> None:
     )
     assert listing.returncode == 0, listing.stderr
     rows = {line.split("|")[1].strip(): line for line in listing.stdout.splitlines() if "|" in line}
-    ours = ("livecodebench_passk", "mathvista_passk", "mathvision_passk", "passk_math", "passk_vision", "passk_paper")
-    for name in (*MATH_TASKS, *ours):
+    code = ("livecodebench_passk", "humaneval_passk", "humaneval_plus_passk", "mbpp_plus_passk")
+    vision = ("mathvista_passk", "mathvision_passk")
+    for name in (*MATH_TASKS, *code, *vision, "passk_math", "passk_code", "passk_vision", "passk_paper"):
         assert str(TASKS_DIR) in rows[name]  # indexed from our installed folder
 
 

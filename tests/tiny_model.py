@@ -68,3 +68,20 @@ if __name__ == "__main__":
     import sys
 
     print(build_tiny_model(Path(sys.argv[1])))
+
+
+def byte_level_tokenizer(specials: list[str] = SPECIAL):
+    """A tokenizer of single bytes (no merges): any text round-trips through encode and
+    decode, so a stand-in engine can read prompts back (tests/vllm_stub, PromptAnswers)."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {token: index for index, token in enumerate([*specials, *alphabet])}
+    tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=[]))
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False)
+    tokenizer.decoder = decoders.ByteLevel()
+    return PreTrainedTokenizerFast(
+        tokenizer_object=tokenizer, unk_token="<unk>", pad_token="<pad>", eos_token="</s>",
+        additional_special_tokens=[],
+    )

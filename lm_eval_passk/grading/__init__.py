@@ -6,9 +6,11 @@ notebook, another harness, or a training loop as a verifiable reward.
     True
 
 The target is the gold answer string for the math benchmarks, a MathVista testmini record
-for "mathvista", a MathVision record for "mathvision", a code_generation_lite record for "livecodebench" and a HumanEval record
-(`prompt`, `test`, `entry_point`) for "humaneval" (whose programs run in a sandbox:
-docs/CODE.md). Each benchmark family has one grader in GRADERS, all of one signature;
+for "mathvista", a MathVision record for "mathvision", a code_generation_lite record for
+"livecodebench", a HumanEval record (`prompt`, `test`, `entry_point`) for "humaneval" and
+"humaneval_plus" (EvalPlus's HumanEval+, the same schema) and an `evalplus/mbppplus` row for
+"mbpp_plus" (whose programs run in a sandbox: docs/CODE.md). Each benchmark family has one
+grader in GRADERS, all of one signature;
 a Verdict's reason is one of REASONS, its particulars in `detail`.
 """
 
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lm_eval_passk.grading.code import grade_code_many, grade_humaneval_many
+from lm_eval_passk.grading.code.mbpp import mbpp_plus_problem
 from lm_eval_passk.grading.config import grader_config
 from lm_eval_passk.grading.math import MATH_BENCHMARKS, grade_math_many
 from lm_eval_passk.grading.verdict import REASONS, Reason, Verdict
@@ -37,7 +40,10 @@ __all__ = [
     "grade_many",
 ]
 
-BENCHMARKS = (*MATH_BENCHMARKS, "mathvista", "mathvision", "livecodebench", "humaneval")
+BENCHMARKS = (
+    *MATH_BENCHMARKS, "mathvista", "mathvision", "livecodebench", "humaneval", "humaneval_plus",
+    "mbpp_plus",
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +90,12 @@ def _grade_livecodebench(
 def _grade_humaneval(
     responses: Sequence[str], targets: Sequence[Any], benchmarks: Sequence[str], options: GradingOptions
 ) -> list[Verdict]:
-    return grade_humaneval_many(responses, targets, require_sandbox=options.require_sandbox)
+    # HumanEval+ shares HumanEval's record; an MBPP+ row becomes one (grading/code/mbpp.py).
+    records = [
+        mbpp_plus_problem(target) if benchmark == "mbpp_plus" else target
+        for target, benchmark in zip(targets, benchmarks)
+    ]
+    return grade_humaneval_many(responses, records, require_sandbox=options.require_sandbox)
 
 
 # One grader per family; the math benchmarks share one (they differ only in extraction).
@@ -95,11 +106,13 @@ GRADERS: dict[str, Grader] = {
     "livecodebench": _grade_livecodebench,
     "humaneval": _grade_humaneval,
 }
+# Benchmarks graded by another benchmark's grader (programs checked by test code).
+_FAMILIES = {"humaneval_plus": "humaneval", "mbpp_plus": "humaneval"}
 
 
 def family(benchmark: str) -> str:
     """The key of `benchmark`'s grader in GRADERS."""
-    return "math" if benchmark in MATH_BENCHMARKS else benchmark
+    return "math" if benchmark in MATH_BENCHMARKS else _FAMILIES.get(benchmark, benchmark)
 
 
 def grade(

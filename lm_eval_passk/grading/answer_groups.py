@@ -25,7 +25,7 @@ from lm_eval_passk.grading.normalize import normalize, parse_number
 from lm_eval_passk.grading.pool import MATH_PRELOAD, Engine, Job, shared_engine
 from lm_eval_passk.grading.vision import normalize as vision_normalize
 
-CODE_BENCHMARKS = ("livecodebench", "humaneval")
+CODE_BENCHMARKS = ("livecodebench", "humaneval", "humaneval_plus", "mbpp_plus")
 # Symbolic comparisons per call at most: a problem with 100 distinct symbolic answers has
 # 4,950 pairs. One took 8 ms on average (150 pairs like `\frac{3\sqrt{2}}{7}` against
 # `\frac{5\sqrt{3}}{2}`, one core), so 200 cost about 1.6 s of a worker's time; a pair

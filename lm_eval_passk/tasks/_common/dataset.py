@@ -11,7 +11,7 @@ from typing import Any
 from lm_eval_passk.jsonl import json_lines
 from lm_eval_passk.run_format import FIELDS, PROBLEM_ID, PROMPT, RECORD
 from lm_eval_passk.tasks._common.options import PassKOptions, read_options
-from lm_eval_passk.tasks._common.prompts import render_prompt
+from lm_eval_passk.tasks._common.prompts import PROMPT_KINDS, render_prompt
 
 
 @dataclass(frozen=True)
@@ -153,7 +153,7 @@ class BenchmarkLoader:
         self.source = source
         self.configure = configure
         self.option_keys = option_keys  # --metadata keys `configure` reads
-        self.prompt_kind = prompt_kind  # "math" or "code": which prompts fit (prompts.py)
+        self.prompt_kind = prompt_kind  # "math", "code" or "function": which prompts fit (prompts.py)
 
     @property
     def benchmark(self) -> str:
@@ -164,6 +164,9 @@ class BenchmarkLoader:
         return problems_dataset(source, options)
 
     def __call__(self, **metadata: Any) -> Any:
+        # Called without the YAML's metadata, default to the first prompt of the task's kind
+        # (a code task asked for no prompt should not get the math prompt).
+        metadata = {"prompt": PROMPT_KINDS[self.prompt_kind][0], **metadata}
         return self.dataset(read_options(metadata), metadata)
 
     def __repr__(self) -> str:  # what lm-eval records as the task's custom_dataset

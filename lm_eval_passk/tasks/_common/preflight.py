@@ -37,7 +37,7 @@ class PassKTaskFacts:
     metadata: dict[str, Any]  # the YAML's own metadata (defaults such as LiveCodeBench's prompt)
     keys: tuple[str, ...]  # the --metadata keys it reads
     unsafe_code: bool  # runs model-written programs
-    prompt_kind: str  # "math" or "code": the kind of its default prompt
+    prompt_kind: str  # "math", "code" or "function": the kind of its default prompt
 
 
 def check_run(

@@ -25,6 +25,16 @@ PROMPTS: dict[str, str] = {
     # fence, as the paper does for base models, so that they start writing code.
     "code": "{problem}",
     "code-fence": "{problem}",
+    # Function tasks (HumanEval, HumanEval+, MBPP+), checked by the benchmark's test code.
+    # `code-complete`, for base models: the problem is the completion prompt itself (a
+    # signature and docstring, or MBPP+'s task docstring) and the response continues it.
+    "code-complete": "{problem}",
+    # `code-instruct`, for chat models (with --apply_chat_template): EvalPlus's chat
+    # prompt (evalplus codegen), the answer turn opened by its response prefix below.
+    "code-instruct": (
+        "Please provide a self-contained Python script that solves the following problem "
+        "in a markdown code block:\n```\n{problem}\n```\n"
+    ),
 }
 DEFAULT_PROMPT = "boxed"
 # Which prompts fit which kind of task: a math prompt asks for a boxed answer, which a code
@@ -34,9 +44,21 @@ DEFAULT_PROMPT = "boxed"
 PROMPT_KINDS: dict[str, tuple[str, ...]] = {
     "math": ("boxed", "qwen-boxed", "easyr1"),
     "code": ("code", "code-fence"),
+    "function": ("code-complete", "code-instruct"),
 }
 # Text that opens the model's turn (lm-eval's `gen_prefix`); the response continues it.
-RESPONSE_PREFIXES = {"code-fence": "```python\n"}
+RESPONSE_PREFIXES = {
+    "code-fence": "```python\n",
+    "code-instruct": (
+        "Below is a Python script with a self-contained function that solves the problem "
+        "and passes corresponding tests:\n```python\n"
+    ),
+}
+# Stop sequences a prompt adds to the task's `until`. A base model continuing a function
+# goes on to write the next problem or a test harness, up to max_gen_toks (16,384):
+# EvalPlus's direct-completion stops, less "\ndef " and "\nclass " (an MBPP+ answer is a
+# whole program, which may define helpers after an import).
+RESPONSE_STOPS = {"code-complete": ("\nif __name__", "\nprint(", "\nassert ", '\n"""')}
 
 
 def render_prompt(name: str, problem: str) -> str:
@@ -45,6 +67,6 @@ def render_prompt(name: str, problem: str) -> str:
 
 
 def prompt_kind(name: str) -> str:
-    """The kind of task ("math" or "code") a named prompt is written for."""
+    """The kind of task ("math", "code" or "function") a named prompt is written for."""
     (kind,) = [kind for kind, names in PROMPT_KINDS.items() if name in names]
     return kind

@@ -19,7 +19,7 @@ from lm_eval_passk.run_format import PROBLEM_ID, RESULTS_BLOCK, GradingSettings
 from lm_eval_passk.tasks._common.dataset import BenchmarkLoader
 from lm_eval_passk.tasks._common.filter import GradeAllResponses, GradedResponses
 from lm_eval_passk.tasks._common.options import check_prompt_fits, read_options
-from lm_eval_passk.tasks._common.prompts import RESPONSE_PREFIXES
+from lm_eval_passk.tasks._common.prompts import RESPONSE_PREFIXES, RESPONSE_STOPS
 
 # Per problem, besides pass@k: the counts the estimator used, whether all n responses
 # were identical (its mean over problems is the run's degenerate-sampling mark) and the
@@ -65,6 +65,10 @@ class PassKTask(ConfigurableTask):
         config["repeats"] = self.n
         if self.settings.response_prefix:
             config["gen_prefix"] = self.settings.response_prefix
+        if self.options.prompt in RESPONSE_STOPS:
+            generation = dict(config.get("generation_kwargs") or {})
+            generation["until"] = [*generation.get("until", []), *RESPONSE_STOPS[self.options.prompt]]
+            config["generation_kwargs"] = generation
         # Keep and grade all n responses (lm-eval's default `take_first` keeps only one).
         config["filter_list"] = [
             {

@@ -10,7 +10,7 @@ It implements just what those backends use:
 - `LLM.generate(prompts, sampling_params=..., use_tqdm=..., lora_request=...)` runs no
   model: it logs one JSON line per request (SamplingParams kwargs, prompt token count,
   number of prompts in the call) to the file named by $VLLM_STUB_LOG and answers each
-  request with a distinct canned text. A prompt is a `TokensPrompt` ({"prompt_token_ids"})
+  request with a distinct canned text, or by its prompt ($VLLM_STUB_ANSWERS: PromptAnswers). A prompt is a `TokensPrompt` ({"prompt_token_ids"})
   or a `TextPrompt` ({"prompt": text, optional "multi_modal_data": {"image": PIL image or
   list of them}}); the log line also says which (`prompt_kind`), the text of a text prompt
   (`prompt_text`; `prompt_tokens` is then None: no tokenizer runs here) and, for each
@@ -134,6 +134,36 @@ class RequestOutput:
     finished: bool = True
 
 
+ANSWERS_VARIABLE = "VLLM_STUB_ANSWERS"
+
+
+class PromptAnswers:
+    """$VLLM_STUB_ANSWERS (a JSON object {prompt text: [answers]}): a request is answered
+    with the answers of the longest key its prompt (decoded with the engine's tokenizer;
+    use one that round-trips text, e.g. tests/tiny_model.py's byte-level one) contains,
+    in turn per key, so each problem gets its own answers whatever order the requests
+    come in. A prompt that contains no key raises KeyError."""
+
+    def __init__(self, path: str, tokenizer_name: str) -> None:
+        self.answers: dict[str, list[str]] = json.loads(Path(path).read_text())
+        self.keys = sorted(self.answers, key=len, reverse=True)
+        self.served: dict[str, int] = {}
+        from vllm.tokenizers import get_tokenizer
+
+        self.tokenizer = get_tokenizer(tokenizer_name)
+
+    def answer(self, prompt: dict[str, Any]) -> str:
+        text = prompt.get("prompt")
+        if text is None:
+            text = self.tokenizer.decode(prompt["prompt_token_ids"], skip_special_tokens=True)
+        key = next((key for key in self.keys if key in text), None)
+        if key is None:
+            raise KeyError(f"no {ANSWERS_VARIABLE} key in prompt {text[-200:]!r}")
+        turn = self.served.get(key, 0)
+        self.served[key] = turn + 1
+        return self.answers[key][turn % len(self.answers[key])]
+
+
 def canned_text(request_number: int) -> str:
     """A distinct response per request; two in three end in \\boxed{2} (every fixture
     problem's answer), the rest in \\boxed{3}, so grading sees right and wrong answers.
@@ -153,6 +183,10 @@ class LLM:
         self.engine_args = dict(kwargs)
         self._calls = 0
         self._requests = 0
+        answers = os.environ.get(ANSWERS_VARIABLE)
+        self._answers = (
+            PromptAnswers(answers, kwargs.get("tokenizer") or kwargs["model"]) if answers else None
+        )
         _log({"event": "init", "kwargs": self.engine_args, "pid": os.getpid()})
 
     def generate(
@@ -186,7 +220,7 @@ class LLM:
                 raise TypeError(f"a prompt needs 'prompt' or 'prompt_token_ids', got {sorted(prompt)}")
             multi_modal_data = prompt.get("multi_modal_data")
             images = describe_images(multi_modal_data)
-            text = canned_text(number)
+            text = self._answers.answer(prompt) if self._answers else canned_text(number)
             _log(
                 {
                     "event": "request",
