@@ -101,13 +101,29 @@ def test_the_same_shard_twice_is_refused(shards: list[Path], tmp_path: Path, cap
     assert all(row["n_samples"] == 8 for row in samples_rows(tmp_path / "m2"))
 
 
-def test_shards_of_different_tasks_or_settings_are_refused(
-    shards: list[Path], tiny_model: Path, tmp_path: Path, capsys
-) -> None:
-    other_task = shard_run(tiny_model, tmp_path / "math500", 21, task="math500_passk")
+def altered_copy(run: Path, out: Path, task: str | None = None, grader: str | None = None) -> Path:
+    """A copy of a shard as if made with another task name or grader: what merge checks is
+    in the files, so no second lm_eval run is needed to make one."""
+    shutil.copytree(run, out)
+    (samples,) = out.rglob("samples_*.jsonl")
+    (results_file,) = out.rglob("results_*.json")
+    results = json.loads(results_file.read_text())
+    if task is not None:
+        old = samples.name.split("_20")[0].removeprefix("samples_")
+        samples.rename(samples.with_name(samples.name.replace(old, task)))
+        results["configs"][task] = results["configs"].pop(old)
+    if grader is not None:
+        for config in results["configs"].values():
+            config["passk"]["grader"] = grader
+    results_file.write_text(json.dumps(results))
+    return out
+
+
+def test_shards_of_different_tasks_or_settings_are_refused(shards: list[Path], tmp_path: Path, capsys) -> None:
+    other_task = altered_copy(shards[1], tmp_path / "math500", task="math500_passk")
     code, _, err = run_cli(capsys, "merge", str(shards[0]), str(other_task), "--out", str(tmp_path / "m"))
     assert code == 2 and "task differs" in err and "aime24_passk" in err and "math500_passk" in err
-    paper = shard_run(tiny_model, tmp_path / "paper", 22, grader="paper")
+    paper = altered_copy(shards[1], tmp_path / "paper", grader="paper")
     code, _, err = run_cli(capsys, "merge", str(shards[0]), str(paper), "--out", str(tmp_path / "m3"))
     assert code == 2 and "configs.aime24_passk.passk.grader" in err
 
@@ -177,9 +193,11 @@ def test_the_duplicate_guard_fires_on_merged_repeats_and_not_on_distinct_shards(
     texts = [long_reasoning(i) for i in range(PROBLEMS * N)]
     others = [long_reasoning(i) for i in range(PROBLEMS * N, 2 * PROBLEMS * N)]
     runs = {name: tmp_path / name for name in ("a", "a-again", "b")}
-    for name, drawn in (("a", texts), ("a-again", texts), ("b", others)):
+    for name, drawn in (("a", texts), ("b", others)):
         runs[name].mkdir()
         stub_run(tiny_model, runs[name], drawn)
+    # The same seed twice draws the same responses: a copy of the run is that second job.
+    shutil.copytree(runs["a"], runs["a-again"])
     capsys.readouterr()
 
     code, _, err = run_cli(capsys, "merge", str(runs["a"] / "out"), str(runs["a-again"] / "out"),
