@@ -323,7 +323,7 @@ def run_leaderboard(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import render, summary
 
     runs = [run for directory in _read_runs(args.runs, args) for run in directory]
-    document = summary.report(runs, _settings(args), extra_ks=args.k)
+    document = summary.report(runs, _settings(args), extra_ks=args.k, majority=False)
     writers = {
         "markdown": lambda d: render.leaderboard_markdown(d, args.k),
         "csv": lambda d: render.leaderboard_csv(d, args.k),

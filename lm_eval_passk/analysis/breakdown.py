@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from lm_eval_passk.analysis.runs import TaskRun
-from lm_eval_passk.analysis.summary import BootstrapSettings, model_summary
+from lm_eval_passk.analysis.summary import BootstrapSettings, pass_at_k_curve
 from lm_eval_passk.metrics import report_ks
 from lm_eval_passk.metrics.bootstrap import resample_weights
 
@@ -45,8 +45,7 @@ def breakdown(run: TaskRun, field: str, ids: list[str], settings: BootstrapSetti
     groups = {}
     for value, members in groups_of(run, field, ids).items():
         weights = resample_weights(len(members), settings.resamples, settings.seed)
-        summary = model_summary(run, members, weights, report_ks(run.n))
-        groups[value] = {key: summary[key] for key in ("problems", "pass_at_k", "ci95")}
+        groups[value] = pass_at_k_curve(run, members, weights, report_ks(run.n))
     return {"by": field, "groups": groups}
 
 

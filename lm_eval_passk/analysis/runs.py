@@ -8,9 +8,10 @@ gigabytes at n = 1024, so they are streamed and only each problem's (n, c) is ke
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
-from lm_eval_passk.analysis.majority import AnswerTally, VoteCounts
+from lm_eval_passk.analysis.majority import UNKNOWN_NOTE, AnswerTally, VoteCounts
 from lm_eval_passk.metrics.cot import RULES, accepted
 from lm_eval_passk.run_format import (
     RunError,
@@ -43,9 +44,19 @@ class TaskRun:
     temperature: float | None = None  # the sampling temperature logged (None: not logged)
     # Each problem's descriptive fields (level, subject, ...), for `report --by`.
     fields: dict[str, dict[str, str]] = field(default_factory=dict)
-    # Majority voting: each problem's answer classes, or why there are none (code tasks).
-    votes: dict[str, VoteCounts] = field(default_factory=dict)
-    majority_note: str | None = None
+    # Each problem's (answer, correct) counts, grouped into votes only when maj@k is asked
+    # for (the grouping may call the symbolic grader; leaderboard and breakdowns never need it).
+    tally: AnswerTally | None = None
+
+    @cached_property
+    def votes(self) -> dict[str, VoteCounts]:
+        """Each problem's answer classes; empty where there is a majority note instead."""
+        return self.tally.vote_counts() if self.tally is not None else {}
+
+    @property
+    def majority_note(self) -> str | None:
+        """Why there is no maj@k (code tasks, answers not logged), or None."""
+        return self.tally.note() if self.tally is not None else UNKNOWN_NOTE
 
     @property
     def n(self) -> int:
@@ -98,8 +109,7 @@ def read_task_run(
                 run.cot[rule][row.problem_id] += accepted(response_votes, rule)
     if not run.problems:
         raise RunError(f"{samples.path}: no samples")
-    run.majority_note = tally.note()
-    run.votes = tally.vote_counts()
+    run.tally = tally
     return run
 
 

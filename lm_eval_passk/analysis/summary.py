@@ -70,22 +70,32 @@ def per_problem_pass_at_k(run: TaskRun, ids: list[str], ks: list[int]) -> np.nda
     return pass_at_k(counts[:, :1], counts[:, 1:], np.array(ks)[None, :])
 
 
-def model_summary(
-    run: TaskRun, ids: list[str], weights: np.ndarray, ks: list[int] | None = None
-) -> dict[str, Any]:
-    """pass@k with 95% bootstrap intervals over `ids`, and the problems solved at k = n."""
-    ks = ks or report_ks(run.n)
+def pass_at_k_curve(run: TaskRun, ids: list[str], weights: np.ndarray, ks: list[int]) -> dict[str, Any]:
+    """`problems`, `pass_at_k` and its 95% bootstrap interval `ci95` over `ids`."""
     matrix = per_problem_pass_at_k(run, ids, ks)
     low, high = bootstrap_ci(matrix, weights)
-    summary = {
-        "model": run.model,
-        "n": run.n,
+    return {
         "problems": len(ids),
         "pass_at_k": {str(k): float(v) for k, v in zip(ks, matrix.mean(axis=0))},
         "ci95": {str(k): [float(lo), float(hi)] for k, lo, hi in zip(ks, low, high)},
-        "solved_ids": sorted(i for i in ids if run.problems[i][1] > 0),
-        **majority_fields(run.votes, run.majority_note, ids, ks),
     }
+
+
+def model_summary(
+    run: TaskRun, ids: list[str], weights: np.ndarray, ks: list[int] | None = None,
+    majority: bool = True,
+) -> dict[str, Any]:
+    """pass@k with 95% bootstrap intervals over `ids`, the problems solved at k = n, and
+    (with `majority`) maj@k."""
+    ks = ks or report_ks(run.n)
+    summary = {
+        "model": run.model,
+        "n": run.n,
+        **pass_at_k_curve(run, ids, weights, ks),
+        "solved_ids": sorted(i for i in ids if run.problems[i][1] > 0),
+    }
+    if majority:
+        summary.update(majority_fields(run.votes, run.majority_note, ids, ks))
     if run.cot is not None:
         summary["cot_pass_at_k"] = {
             rule: {str(k): float(v) for k, v in zip(ks, cot_pass_at_k(run, ids, ks, rule))}
@@ -105,16 +115,18 @@ def cot_pass_at_k(run: TaskRun, ids: list[str], ks: list[int], rule: str) -> np.
 
 
 def report(
-    runs: list[TaskRun], settings: BootstrapSettings, extra_ks: Sequence[int] = ()
+    runs: list[TaskRun], settings: BootstrapSettings, extra_ks: Sequence[int] = (),
+    majority: bool = True,
 ) -> dict[str, Any]:
     """{"tasks": {task: {model: summary}}} for every task of every run; `extra_ks` (the
-    leaderboard's, e.g. 3) are added to k = 1, 2, 4, ..., n where a run reaches them."""
+    leaderboard's, e.g. 3) are added to k = 1, 2, 4, ..., n where a run reaches them;
+    `majority` False leaves maj@k out (the leaderboard shows pass@k only)."""
     tasks: dict[str, dict[str, Any]] = {}
     for run in runs:
         ids = sorted(run.problems)
         weights = resample_weights(len(ids), settings.resamples, settings.seed)
         ks = sorted(set(report_ks(run.n)) | {k for k in extra_ks if k <= run.n})
-        tasks.setdefault(run.task, {})[run.model] = model_summary(run, ids, weights, ks)
+        tasks.setdefault(run.task, {})[run.model] = model_summary(run, ids, weights, ks, majority)
     return {"tasks": tasks, "bootstrap": vars(settings) | {"level": 0.95}}
 
 
