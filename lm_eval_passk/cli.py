@@ -215,6 +215,33 @@ def _json(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2) + "\n"
 
 
+# An optional part of a report or compare: its text (after the main tables), its figures
+# and its CSV files under --out.
+Section = tuple[
+    Callable[..., str], Callable[[dict[str, Any], Path], list[Path]], Callable[[dict[str, Any], Path, str], object]
+]
+
+
+def _emit_with_sections(
+    document: dict[str, Any], args: argparse.Namespace, text: Callable[..., str],
+    csv: Callable[[dict[str, Any]], str], figures: Callable[[dict[str, Any], Path], list[Path]],
+    stem: str, sections: list[Section],
+) -> None:
+    """_emit for report and compare: each output followed by its sections' parts."""
+
+    def full_text(document: dict[str, Any], markdown: bool = False) -> str:
+        return text(document, markdown=markdown) + "".join(part(document, markdown=markdown) for part, _, _ in sections)
+
+    def all_figures(document: dict[str, Any], out: Path) -> list[Path]:
+        return figures(document, out) + [path for _, draw, _ in sections for path in draw(document, out)]
+
+    writers = {"table": full_text, "json": _json, "markdown": lambda d: full_text(d, markdown=True), "csv": csv}
+    _emit(document, args, writers, all_figures, stem)
+    if args.out is not None:
+        for _, _, write in sections:
+            write(document, args.out, stem)
+
+
 def run_report(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import (
         breakdown,
@@ -233,18 +260,10 @@ def run_report(args: argparse.Namespace) -> None:
     distributions.add_to_report(document, runs)
     _warn(breakdown.add_to_report(document, runs, args.by, settings))
     perplexity.add_to_report(document, runs)
-    writers = {
-        "table": lambda d: render.report_text(d) + sections.report_sections(d) + perplexity.perplexity_text(d),
-        "json": _json,
-        "markdown": lambda d: render.report_text(d, markdown=True) + sections.report_sections(d, markdown=True)
-        + perplexity.perplexity_text(d, markdown=True),
-        "csv": render.report_csv,
-    }
-    _emit(document, args, writers, lambda d, out: plots.report_figures(d, out) + figures.report_figures(d, out)
-          + perplexity.perplexity_figures(d, out), "report")
-    if args.out is not None:
-        sections.write_csvs(document, args.out, "report")
-        perplexity.write_csv(document, args.out, "report")
+    _emit_with_sections(document, args, render.report_text, render.report_csv, plots.report_figures, "report", [
+        (sections.report_sections, figures.report_figures, sections.write_csvs),
+        (perplexity.perplexity_text, perplexity.perplexity_figures, perplexity.write_csv),
+    ])  # fmt: skip
 
 
 def run_compare(args: argparse.Namespace) -> None:
@@ -265,38 +284,25 @@ def run_compare(args: argparse.Namespace) -> None:
     settings = _settings(args)
     document = summary.compare(base, rls, settings)
     perplexity.add_to_compare(document, base, rls)
+    perplexity_section: Section = (perplexity.perplexity_text, perplexity.perplexity_figures, perplexity.write_csv)
     if len(rls) == 1:  # the two-run tables and figures, with histograms and breakdowns
         (rl,) = rls
         distributions.add_to_compare(document, base, rl)
         _warn(breakdown.add_to_compare(document, base, rl, args.by, settings))
-        writers = {
-            "table": lambda d: render.compare_text(d) + sections.compare_sections(d) + perplexity.perplexity_text(d),
-            "json": _json,
-            "markdown": lambda d: render.compare_text(d, markdown=True) + sections.compare_sections(d, markdown=True)
-            + perplexity.perplexity_text(d, markdown=True),
-            "csv": render.compare_csv,
-        }
-        _emit(document, args, writers, lambda d, out: plots.compare_figures(d, out) + figures.compare_figures(d, out)
-              + perplexity.perplexity_figures(d, out), "compare")
-        if args.out is not None:
-            sections.write_csvs(document, args.out, "compare")
-            perplexity.write_csv(document, args.out, "compare")
+        _emit_with_sections(document, args, render.compare_text, render.compare_csv, plots.compare_figures, "compare", [
+            (sections.compare_sections, figures.compare_figures, sections.write_csvs), perplexity_section,
+        ])  # fmt: skip
         return
     if args.by:
         raise ValueError("compare --by takes one RL run; compare each RL run with the base for breakdowns")
     from lm_eval_passk.analysis import many
 
-    writers = {
-        "table": lambda d: many.compare_text(d) + perplexity.perplexity_text(d),
-        "json": _json,
-        "markdown": lambda d: many.compare_text(d, markdown=True) + perplexity.perplexity_text(d, markdown=True),
-        "csv": many.compare_csv,
-    }
-    _emit(document, args, writers, lambda d, out: many.compare_figures(d, out) + perplexity.perplexity_figures(d, out),
-          "compare")
-    if args.out is not None:
-        (args.out / "compare_summary.csv").write_text(many.summary_csv(document))
-        perplexity.write_csv(document, args.out, "compare")
+    def write_summary(document: dict[str, Any], out: Path, stem: str) -> None:
+        (out / f"{stem}_summary.csv").write_text(many.summary_csv(document))
+
+    _emit_with_sections(document, args, many.compare_text, many.compare_csv, many.compare_figures, "compare", [
+        perplexity_section, (lambda d, markdown=False: "", lambda d, out: [], write_summary),
+    ])  # fmt: skip
 
 
 def run_temperature(args: argparse.Namespace) -> None:
