@@ -20,6 +20,7 @@ from typing import Any, Union
 from lm_eval_passk.grading.config import MathGraderConfig
 from lm_eval_passk.grading.normalize import (
     RELATION,
+    TRUNCATED,
     normalize,
     parse_number,
     split_top_level,
@@ -174,11 +175,27 @@ def structures_equal(
         if len(answer.items) != len(gold.items):
             return False
         return _all([compare(a, g) for a, g in zip(answer.items, gold.items)])
+    vector = _column_and_list(answer, gold) or _column_and_list(gold, answer)
+    if vector is not None:  # a list `[0.5, 1]` against the column vector it writes out
+        column, items = vector
+        return _all([compare(a, g) for a, g in zip(column, items)])
     if not config.bracket_types_matter and {type(answer), type(gold)} == {Bracketed, Collection}:
         if len(answer.items) != len(gold.items):  # type: ignore[union-attr]
             return False
         return _all([compare(a, g) for a, g in zip(answer.items, gold.items)])  # type: ignore[union-attr]
     return False
+
+
+def _column_and_list(matrix: Answer, items: Answer) -> tuple[list[Answer], tuple[Answer, ...]] | None:
+    """The entries of a column matrix and the items of a bracketed or bare list of as many,
+    to compare in order; None when the two are not such a pair."""
+    if not isinstance(matrix, Matrix) or not isinstance(items, (Bracketed, Collection)):
+        return None
+    if len(matrix.rows) < 2 or any(len(row) != 1 for row in matrix.rows):
+        return None
+    if len(matrix.rows) != len(items.items):
+        return None
+    return [row[0] for row in matrix.rows], items.items
 
 
 def numbers_equal(answer: Fraction, gold: Fraction, config: MathGraderConfig) -> bool:
@@ -202,6 +219,8 @@ _FREE_LETTER = re.compile(r"(?<![\\a-zA-Z])[a-df-hj-zA-Z](?![a-zA-Z])")
 # A word answer (three letters or more, nothing else), and a name made only of letters.
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _LETTERS_ONLY = re.compile(r"[A-Za-z]+")
+# Three numbers or more joined by colons: a ratio `1:2:3` or a clock time `20:34:01`.
+_COLON_CHAIN = re.compile(r"\d+(?:\.\d+)?(?::\d+(?:\.\d+)?){2,}")
 # A number written in a base: `4210_{5}`, `52_8`.
 _BASE_NUMBER = re.compile(r"(\d+)_\{?(\d+)\}?")
 # That, or a word outside any command (`Evelyn`, `even`): text, not a number.
@@ -213,9 +232,14 @@ def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool
     variable; else None."""
     if answer == gold:
         return True
+    if TRUNCATED in answer or TRUNCATED in gold:
+        return False  # a truncated decimal (`3.14159...`) states no exact value
     answer_number, gold_number = parse_number(answer), parse_number(gold)
     if answer_number is not None and gold_number is not None:
         return numbers_equal(answer_number, gold_number, config)
+    chains = [_COLON_CHAIN.fullmatch(text) for text in (answer, gold)]
+    if any(chains):
+        return all(chains) and _proportional(answer.split(":"), gold.split(":"))
     if bool(_LETTERS.search(answer)) != bool(_LETTERS.search(gold)):
         return False  # an expression in x or a word is no constant: `x+1` is not `\sqrt3/3`
     words = [bool(_WORD.fullmatch(text)) for text in (answer, gold)]
@@ -224,6 +248,14 @@ def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool
     if any(words) and not (_LETTERS_ONLY.fullmatch(answer) and _LETTERS_ONLY.fullmatch(gold)):
         return False  # a word is no formula (`xy` against `abc` is left to sympy)
     return _base_numbers_equal(answer, gold)
+
+
+def _proportional(answer: list[str], gold: list[str]) -> bool:
+    """`2:4:6` is `1:2:3`; the LaTeX parser would read either as (2/4)/6."""
+    if len(answer) != len(gold):
+        return False
+    left, right = [Fraction(a) for a in answer], [Fraction(g) for g in gold]
+    return all(a * right[0] == g * left[0] for a, g in zip(left, right)) and left[0] * right[0] != 0
 
 
 def _base_numbers_equal(answer: str, gold: str) -> bool | None:
@@ -303,7 +335,18 @@ def to_sympy(text: str) -> Any:
         expression = expression.subs(
             {sympy.Symbol(p[1:]): sympy.Symbol(name) for name, p in _GREEK_STAND_INS.items()}
         )
-    return expression
+    return _imaginary_unit(expression)
+
+
+def _imaginary_unit(expression: Any) -> Any:
+    """The parser reads `i` as a variable; in these benchmarks' answers it is the imaginary
+    unit (`i(2-i)` is `1+2i`, `(1+i)^2` is `2i`)."""
+    import sympy
+
+    if not isinstance(expression, sympy.Basic):
+        return expression
+    units = [symbol for symbol in expression.free_symbols if getattr(symbol, "name", None) == "i"]
+    return expression.subs({symbol: sympy.I for symbol in units}) if units else expression
 
 
 def _as_difference(expression: Any) -> Any:

@@ -12,8 +12,18 @@ _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _ANSWER_IS = re.compile(r"answers?\s*(?:is\b\s*:?|are\b\s*:?|:)\s*", re.IGNORECASE)
 _GSM8K_MARK = re.compile(r"####\s*")
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
-_SENTENCE_END = re.compile(r"\.(?:\s|$)")
+# A number is not a digit inside a word: `AZYUK2A` or `H2O` state no 2. After a number,
+# letters may only be a unit (`10cm`, `2A`) or an ordinal ending (`5th`).
+# (Neither part of a longer number: `25x` is no 2, `2.5x` no 5.)
+_IN_WORD_BEFORE = r"(?<![A-Za-z\d.])(?:(?<!\d,)|(?!\d{3}(?!\d)))"
+_IN_WORD_AFTER = rf"(?!\d|\.\d|,\d{{3}}(?!\d))(?:(?![A-Za-z])|(?=(?:{UNIT_WORD}|st|nd|rd|th)(?![A-Za-z])))"
+# A decimal that trails off (`0.999...`) keeps its ellipsis: it is not the decimal 0.999.
+_TRAILS_OFF = r"(?:\.{3}|\\[lc]?dots(?![a-zA-Z])|…)?"
+_NUMBER = re.compile(
+    rf"{_IN_WORD_BEFORE}(?:-?\d[\d,]*(?:\.\d+{_TRAILS_OFF})?|-?\.\d+{_TRAILS_OFF})(?:{_IN_WORD_AFTER})"
+)
+# A full stop ends a sentence; the dots of an ellipsis do not.
+_SENTENCE_END = re.compile(r"(?<!\.)\.(?!\.)(?:\s|$)")
 # What may stand between boxes that together state one answer: `\boxed{1}, \boxed{2}`,
 # `x = \boxed{1} \text{ or } x = \boxed{2}`.
 _BOX_SEPARATOR = re.compile(
@@ -30,7 +40,9 @@ _ANY_MATH = re.compile(
 )
 # A number for the last-math fallback: also a fraction, `2/3` or `\frac{2}{3}`.
 _FALLBACK_NUMBER = re.compile(
-    r"\\[dt]?frac\{-?\d+\}\{\d+\}|-?\d+/\d+(?!\d|\.\d)|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?|-?\.\d+"
+    r"\\[dt]?frac\{-?\d+\}\{\d+\}|"
+    rf"{_IN_WORD_BEFORE}(?:-?\d+/\d+(?!\d|\.\d)|-?\d{{1,3}}(?:,\d{{3}})+(?:\.\d+{_TRAILS_OFF})?(?!\d)"
+    rf"|-?\d+(?:\.\d+{_TRAILS_OFF})?|-?\.\d+{_TRAILS_OFF})(?:{_IN_WORD_AFTER})"
 )
 # A response that ends like a finished sentence or formula: one cut off mid-sentence (out
 # of tokens) concluded nothing, and its last number is a guess (docs/GRADING.md, "No box").
@@ -182,7 +194,10 @@ def _bold_answer(text: str) -> str | None:
 def last_number(text: str) -> str | None:
     """The last number in the text, without thousands separators."""
     last = deque(_NUMBER.finditer(text), maxlen=1)  # constant memory on megabyte responses
-    return last[0].group().replace(",", "").rstrip(".") if last else None
+    if not last:
+        return None
+    number = last[0].group().replace(",", "")
+    return number if number.endswith("...") else number.rstrip(".")
 
 
 def last_math(text: str) -> str | None:
