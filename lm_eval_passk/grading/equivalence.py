@@ -187,15 +187,17 @@ def structures_equal(
 
 
 def _column_and_list(matrix: Answer, items: Answer) -> tuple[list[Answer], tuple[Answer, ...]] | None:
-    """The entries of a column matrix and the items of a bracketed or bare list of as many,
-    to compare in order; None when the two are not such a pair."""
+    """The entries of a vector (a one-column or one-row matrix) and the items of a bracketed
+    or bare list of as many, to compare in order; None when the two are not such a pair."""
     if not isinstance(matrix, Matrix) or not isinstance(items, (Bracketed, Collection)):
         return None
-    if len(matrix.rows) < 2 or any(len(row) != 1 for row in matrix.rows):
+    if all(len(row) == 1 for row in matrix.rows):
+        entries = [row[0] for row in matrix.rows]
+    elif len(matrix.rows) == 1:
+        entries = list(matrix.rows[0])
+    else:
         return None
-    if len(matrix.rows) != len(items.items):
-        return None
-    return [row[0] for row in matrix.rows], items.items
+    return (entries, items.items) if len(entries) == len(items.items) >= 2 else None
 
 
 def numbers_equal(answer: Fraction, gold: Fraction, config: MathGraderConfig) -> bool:
@@ -221,6 +223,7 @@ _WORD = re.compile(r"[A-Za-z]{3,}")
 _LETTERS_ONLY = re.compile(r"[A-Za-z]+")
 # Three numbers or more joined by colons: a ratio `1:2:3` or a clock time `20:34:01`.
 _COLON_CHAIN = re.compile(r"\d+(?:\.\d+)?(?::\d+(?:\.\d+)?){2,}")
+_COLON_PARTS = re.compile(r"\d+(?:\.\d+)?(?::\d+(?:\.\d+)?)+")
 # A number written in a base: `4210_{5}`, `52_8`.
 _BASE_NUMBER = re.compile(r"(\d+)_\{?(\d+)\}?")
 # That, or a word outside any command (`Evelyn`, `even`): text, not a number.
@@ -237,9 +240,8 @@ def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool
     answer_number, gold_number = parse_number(answer), parse_number(gold)
     if answer_number is not None and gold_number is not None:
         return numbers_equal(answer_number, gold_number, config)
-    chains = [_COLON_CHAIN.fullmatch(text) for text in (answer, gold)]
-    if any(chains):
-        return all(chains) and _proportional(answer.split(":"), gold.split(":"))
+    if _COLON_CHAIN.fullmatch(answer) or _COLON_CHAIN.fullmatch(gold):
+        return _colon_parts_equal(answer, gold)
     if bool(_LETTERS.search(answer)) != bool(_LETTERS.search(gold)):
         return False  # an expression in x or a word is no constant: `x+1` is not `\sqrt3/3`
     words = [bool(_WORD.fullmatch(text)) for text in (answer, gold)]
@@ -250,12 +252,18 @@ def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool
     return _base_numbers_equal(answer, gold)
 
 
-def _proportional(answer: list[str], gold: list[str]) -> bool:
-    """`2:4:6` is `1:2:3`; the LaTeX parser would read either as (2/4)/6."""
-    if len(answer) != len(gold):
+def _colon_parts_equal(answer: str, gold: str) -> bool:
+    """Numbers joined by colons, one side three or more. With a zero part, a clock time:
+    equal part by part, missing seconds zero (`20:34` is `20:34:00`, never `10:17:00`).
+    Otherwise a ratio: equal when proportional (`2:4:6` is `1:2:3`); the LaTeX parser would
+    read either as (2/4)/6."""
+    if not (_COLON_PARTS.fullmatch(answer) and _COLON_PARTS.fullmatch(gold)):
         return False
-    left, right = [Fraction(a) for a in answer], [Fraction(g) for g in gold]
-    return all(a * right[0] == g * left[0] for a, g in zip(left, right)) and left[0] * right[0] != 0
+    left, right = ([Fraction(part) for part in text.split(":")] for text in (answer, gold))
+    if 0 in left or 0 in right:
+        width = max(len(left), len(right))
+        return left + [Fraction(0)] * (width - len(left)) == right + [Fraction(0)] * (width - len(right))
+    return len(left) == len(right) and all(a * right[0] == g * left[0] for a, g in zip(left, right))
 
 
 def _base_numbers_equal(answer: str, gold: str) -> bool | None:

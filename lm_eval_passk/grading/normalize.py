@@ -34,6 +34,9 @@ _TEXT_COMMANDS = re.compile(
     r"\\(?:text|textbf|textit|textnormal|textrm|textsf|texttt|mathrm|mathbf|mathit|mathsf|mathtt"
     r"|mbox|hbox|operatorname)\s*\{((?:[^{}]|\{[^{}]*\})*)\}"
 )
+# Dots over the first and last digit of the period (`0.\dot{1}4285\dot{7}`, `0.1\dot{6}`):
+# the same repeating decimal as an overline.
+_DOTTED_PERIOD = re.compile(r"(\d*\.\d*)\\dot\{?(\d)\}?(?:(\d*)\\dot\{?(\d)\}?)?")
 # A repeating decimal, `0.\overline{3}` or `1.2\overline{45}`: an exact fraction.
 _REPEATING = re.compile(r"(?<![\d.])(\d*)\.(\d*)\\overline\{(\d+)\}")
 # What may stand left of `=` as a mere label of the answer: a name (`x`, `AB`, `a_n`,
@@ -161,6 +164,8 @@ def normalize(answer: str, strip_labels: bool = True) -> str:
     text = _SPACING.sub(" ", text)
     text = expand_shorthand(text)
     text = _ELLIPSIS_DECIMAL.sub(_ellipsis_decimal, text)
+    if "\\dot" in text:
+        text = _DOTTED_PERIOD.sub(lambda m: f"{m.group(1)}\\overline{{{''.join(g or '' for g in m.groups()[1:])}}}", text)
     text = _REPEATING.sub(_repeating_as_fraction, text)
     text = _degrees(text)
     text = _clock_time(text)
@@ -221,7 +226,8 @@ def _degrees(text: str) -> str:
 
 
 def _clock_time(text: str) -> str:
-    """`20:34:00` and `08:34 P.M.` read `20:34`; a bare `20:34` (maybe a ratio) stays."""
+    """`20:34`, `08:34 P.M.` and `8:34 pm` read `20:34:00`: a time with its seconds, which
+    the equivalence compares part by part (a bare `20:34`, maybe a ratio, stays)."""
     clock = _CLOCK.match(text)
     if not clock or not (clock.group(3) or clock.group(4) or clock.group(1).startswith("0")):
         return text
@@ -230,7 +236,7 @@ def _clock_time(text: str) -> str:
         hours = hours % 12 + (12 if half.lower() == "p" else 0)
     elif half:
         return text
-    return f"{hours}:{minutes:02d}" + (f":{seconds}" if seconds and seconds != "00" else "")
+    return f"{hours}:{minutes:02d}:{seconds or '00'}"
 
 
 def _mixed_number(match: re.Match[str]) -> str:
