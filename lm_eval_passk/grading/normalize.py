@@ -116,7 +116,7 @@ _PLAIN_FUNCTION = re.compile(
 )
 _PLAIN_CONSTANT = re.compile(r"(?<![\\a-zA-Z])(?:(infinity|infty|inf|oo)|(pi))(?![a-zA-Z])")
 _PLAIN_SQRT = re.compile(r"(?<![\\a-zA-Z])sqrt\s*\(")
-_PLAIN_POWER = re.compile(r"\*\*\s*")
+_PLAIN_POWER = re.compile(r"(?<=[\w)}\]])\*\*\s*")
 _PLAIN_TIMES = re.compile(r"(?<=[\w)}\]])\s*\*\s*(?=[\w(\\-])")
 # Cardinal number words (`five`, `twenty-one`, `one hundred and five`): a whole answer
 # written so, or a base written so in a subscript (`413_{five}`).
@@ -154,21 +154,25 @@ def normalize(answer: str, strip_labels: bool = True) -> str:
     text = _strip_delimiters(answer)
     if "matrix" not in text and "array" not in text:  # `\\frac` written as a string escape
         text = _DOUBLED_BACKSLASH.sub(r"\\", text)
-    text = _SIZING.sub("", text)  # `\\left(`, not the `\\left` of `\\leftarrow`
-    for alias, command in _COMMAND_ALIASES:
-        text = alias.sub(command, text)
+    if "\\left" in text or "\\right" in text:
+        text = _SIZING.sub("", text)  # `\\left(`, not the `\\left` of `\\leftarrow`
+    if "\\to" in text or "\\gets" in text:
+        for alias, command in _COMMAND_ALIASES:
+            text = alias.sub(command, text)
     text = text.replace("\\dfrac", "\\frac").replace("\\tfrac", "\\frac").replace("\\dbinom", "\\binom")
     for alias, relation in _RELATION_ALIASES:
         text = alias.sub(relation, text)
     text = _THOUSANDS_SPACE.sub(",", text)  # MATH writes 10,\!080: a separator, not a list
     text = _SPACING.sub(" ", text)
     text = expand_shorthand(text)
-    text = _ELLIPSIS_DECIMAL.sub(_ellipsis_decimal, text)
+    if ".." in text or "dots" in text or "…" in text:
+        text = _ELLIPSIS_DECIMAL.sub(_ellipsis_decimal, text)
     if "\\dot" in text:
         text = _DOTTED_PERIOD.sub(lambda m: f"{m.group(1)}\\overline{{{''.join(g or '' for g in m.groups()[1:])}}}", text)
     text = _REPEATING.sub(_repeating_as_fraction, text)
     text = _degrees(text)
-    text = _clock_time(text)
+    if ":" in text:
+        text = _clock_time(text)
     text = text.replace("\\%", "").replace("%", "").replace("\\$", "").replace("$", "")
     text = text.replace("{,}", ",").replace(";", ",")
     text = re.sub(r"(?<!\\)\\$", "", text.strip())  # a stray final backslash: "185\\"
@@ -181,8 +185,10 @@ def normalize(answer: str, strip_labels: bool = True) -> str:
     units = _TRAILING_UNITS.match(text) or _TRAILING_CJK_UNIT.match(text)
     if units:
         text = units.group("value")
-    text = _MIXED_NUMBER.sub(_mixed_number, text)
-    text = _JUXTAPOSED_POWER.sub(r"\1\\cdot ", text)  # `2^6 3^5`: a product, not 2^{63}
+    text = number_words(text)  # before "and" makes a list of `one hundred and five`
+    if " " in text:
+        text = _MIXED_NUMBER.sub(_mixed_number, text)
+        text = _JUXTAPOSED_POWER.sub(r"\1\\cdot ", text)  # `2^6 3^5`: a product, not 2^{63}
     if RELATION.search(text):  # "x > 1 and x < 3" is an intersection, not a list
         text = _AND.sub(r"\\land ", _OR.sub(r"\\lor ", text))
     else:
@@ -220,7 +226,7 @@ def _ellipsis_decimal(match: re.Match[str]) -> str:
 
 
 def _degrees(text: str) -> str:
-    if _TRIG.search(text):
+    if "\\" in text and _TRIG.search(text):
         text = _DEGREE_VALUE.sub(r"(\1\\cdot\\frac{\\pi}{180})", text)
     return _DEGREES.sub("", text)
 
@@ -251,11 +257,12 @@ def _mixed_number(match: re.Match[str]) -> str:
 def plain_notation(text: str) -> str:
     """Plain-text math as LaTeX: `2**100` is `2^{100}`, `sqrt(3)` is `\\sqrt{3}`,
     `infinity` and `oo` are `\\infty`, `pi` is `\\pi`, `log(2)` is `\\ln(2)`."""
-    if not any(c in text for c in "*(ipo"):
+    if "inf" in text or "oo" in text or "pi" in text:
+        text = _PLAIN_CONSTANT.sub(lambda m: "\\infty " if m.group(1) else "\\pi ", text)
+    if "(" not in text and "*" not in text:
         return text
-    text = _PLAIN_CONSTANT.sub(lambda m: "\\infty " if m.group(1) else "\\pi ", text)
     text = _PLAIN_FUNCTION.sub(lambda m: "\\ln" if m.group(1) == "log" else f"\\{m.group(1)}", text)
-    while (sqrt := _PLAIN_SQRT.search(text)) is not None:
+    while "sqrt" in text and (sqrt := _PLAIN_SQRT.search(text)) is not None:
         end = closing_bracket(text, sqrt.end() - 1, "(", ")")
         if end < 0:
             break
