@@ -521,3 +521,23 @@ def test_majority_groups_follow_the_new_equivalences() -> None:
     answers = ["\\text{five}", "5", "0.999...", "1", "0.999", "1 1/2", "1.5", "20:34:00", "08:34 P.M."]
     classes = answer_classes("math500", answers, symbolic=False)
     assert sorted(sorted(c) for c in classes) == [[0, 1], [2, 3], [4], [5, 6], [7, 8]]
+
+
+# A sum or product of explicit matrices is the matrix it evaluates to (not one matrix
+# whose cells run on into the next).
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        ("\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}",
+         "\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}", True),
+        ("\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}",
+         "\\begin{pmatrix}6 & 8 \\\\ 10 & 13\\end{pmatrix}", False),
+        ("\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}\\begin{pmatrix}0 & 1 \\\\ 1 & 0\\end{pmatrix}",
+         "\\begin{pmatrix}2 & 1 \\\\ 4 & 3\\end{pmatrix}", True),
+        ("\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}\\begin{pmatrix}0 & 1 \\\\ 1 & 0\\end{pmatrix}",
+         "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", False),  # the product, not a factor
+    ],
+)
+def test_matrix_expressions(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Union
@@ -58,6 +58,7 @@ class Collection:
 @dataclass(frozen=True)
 class Matrix:
     rows: tuple[tuple[Answer, ...], ...]
+    source: str = field(default="", compare=False)  # its text, for sympy against `A + B`
 
 
 Answer = Union[str, Bracketed, Collection, Matrix]
@@ -83,8 +84,10 @@ def parse_structure(text: str) -> Answer:
         begin, end = f"\\begin{{{environment}}}", f"\\end{{{environment}}}"
         if text.startswith(begin) and text.endswith(end):
             body = text[len(begin) : -len(end)].strip().rstrip("\\").strip()
+            if "\\begin{" in body or "\\end{" in body:
+                break  # `A + B` or `A B` of two matrices: an expression, for sympy
             rows = [row for row in body.split("\\\\") if row.strip()]
-            return Matrix(tuple(tuple(cell.strip() for cell in row.split("&")) for row in rows))
+            return Matrix(tuple(tuple(cell.strip() for cell in row.split("&")) for row in rows), text)
     union = split_top_level(text, "\\cup")
     if len(union) > 1:
         return Collection(tuple(parse_structure(part) for part in union))
@@ -156,6 +159,10 @@ def structures_equal(
 
     if isinstance(answer, str) and isinstance(gold, str):
         return scalar_equal(answer, gold)
+    if isinstance(answer, str) and isinstance(gold, Matrix) and "\\begin{" in answer:
+        return scalar_equal(answer, gold.source)  # `A + B` against the matrix it sums to
+    if isinstance(gold, str) and isinstance(answer, Matrix) and "\\begin{" in gold:
+        return scalar_equal(answer.source, gold)
     if isinstance(answer, Matrix) and isinstance(gold, Matrix):
         if [len(row) for row in answer.rows] != [len(row) for row in gold.rows]:
             return False
@@ -383,6 +390,11 @@ def sympy_equal(answer: Any, gold: Any, relative_tolerance: float) -> bool:
         return False
     if answer == gold:
         return True
+    matrices = [_explicit_matrix(side) for side in (answer, gold)]
+    if matrices != [None, None]:
+        if None in matrices or matrices[0].shape != matrices[1].shape:
+            return False
+        return all(sympy_equal(a, g, relative_tolerance) for a, g in zip(*matrices))
     if isinstance(answer, sympy.Equality) != isinstance(gold, sympy.Equality):
         return False
     if isinstance(answer, sympy.Equality):
@@ -404,6 +416,22 @@ def sympy_equal(answer: Any, gold: Any, relative_tolerance: float) -> bool:
     if _differ_somewhere(answer, gold):
         return False
     return sympy.simplify(difference) == 0
+
+
+def _explicit_matrix(expression: Any) -> Any:
+    """The entries of a matrix or of a matrix expression of explicit matrices (a sum, a
+    product); None for anything else."""
+    import sympy
+
+    if isinstance(expression, sympy.MatrixBase):
+        return expression
+    if isinstance(expression, sympy.MatrixExpr):
+        try:
+            value = expression.doit()
+        except (ValueError, TypeError):  # a product of mismatched shapes (ShapeError)
+            return None
+        return value if isinstance(value, sympy.MatrixBase) else None
+    return None
 
 
 def _differ_somewhere(answer: Any, gold: Any) -> bool:
