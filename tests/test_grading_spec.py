@@ -509,6 +509,9 @@ def test_equal_values_written_other_ways(answer: str, gold: str, expected: bool)
         ("\\ln 2", "log(2)", True),  # sympy's log is the natural one
         ("e^{2}", "exp(2)", True),
         ("2x", "2*x", True),
+        ("\\arcsin\\frac{10}{13}", "np.arcsin(10/13)", True),  # a Minerva gold, module and all
+        ("\\arccos\\frac{10}{13}", "np.arcsin(10/13)", False),
+        ("\\sqrt{2}", "math.sqrt(2)", True),
     ],
 )
 def test_plain_text_golds(answer: str, gold: str, expected: bool) -> None:

@@ -113,9 +113,10 @@ _JUXTAPOSED_POWER = re.compile(r"(\^(?:\{[^{}]*\}|\d))\s+(?=\d)")
 # `sqrt(3)`, `(-infinity, 5)`, `pi`, `log(2)` (natural, as in sympy).
 _PLAIN_FUNCTION = re.compile(
     r"(?<![\\a-zA-Z])(arcsin|arccos|arctan|sinh|cosh|tanh|sin|cos|tan|cot|sec|csc|exp|ln|log)(?=\s*\()"
-)
+)  # also with a module prefix, dropped: `np.arcsin(10/13)`, `math.sqrt(2)`
 _PLAIN_CONSTANT = re.compile(r"(?<![\\a-zA-Z])(?:(infinity|infty|inf|oo)|(pi))(?![a-zA-Z])")
 _PLAIN_SQRT = re.compile(r"(?<![\\a-zA-Z])sqrt\s*\(")
+_PLAIN_MODULE = re.compile(r"(?<![\w.])(?:np|numpy|math|sympy|sp)\.(?=[a-z])")  # `np.arcsin(`
 _PLAIN_POWER = re.compile(r"(?<=[\w)}\]])\*\*\s*")
 _PLAIN_TIMES = re.compile(r"(?<=[\w)}\]])\s*\*\s*(?=[\w(\\-])")
 # Cardinal number words (`five`, `twenty-one`, `one hundred and five`): a whole answer
@@ -261,6 +262,8 @@ def plain_notation(text: str) -> str:
         text = _PLAIN_CONSTANT.sub(lambda m: "\\infty " if m.group(1) else "\\pi ", text)
     if "(" not in text and "*" not in text:
         return text
+    if "." in text:
+        text = _PLAIN_MODULE.sub("", text)
     text = _PLAIN_FUNCTION.sub(lambda m: "\\ln" if m.group(1) == "log" else f"\\{m.group(1)}", text)
     while "sqrt" in text and (sqrt := _PLAIN_SQRT.search(text)) is not None:
         end = closing_bracket(text, sqrt.end() - 1, "(", ")")
