@@ -544,3 +544,17 @@ def test_majority_groups_follow_the_new_equivalences() -> None:
 )
 def test_matrix_expressions(answer: str, gold: str, expected: bool) -> None:
     assert correct(answer, gold) is expected
+
+
+def test_one_function_value_in_a_relation_is_its_range() -> None:
+    assert correct("(0,1)", "0<f(x)<1")
+    assert not correct("(0,1]", "0<f(x)<1")
+    assert correct("f(x) \\ge 2", "[2,\\infty)")
+
+
+def test_a_short_text_ending_in_and_joins_boxes() -> None:
+    response = "$$\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}$$"
+    assert grade("math500", response, "(3, 3), (1, 1)").correct
+    assert not grade("math500", response, "(1, 1)").correct
+    # a text that does not join them leaves the last box alone
+    assert grade("math500", "$\\boxed{3} \\text{ is wrong, so the answer is } \\boxed{4}$", "4").correct

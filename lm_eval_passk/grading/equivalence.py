@@ -455,6 +455,11 @@ def _differ_somewhere(answer: Any, gold: Any) -> bool:
     return False
 
 
+# One function value in a relation, `0 < f(x) < 1`: its range, a set of reals like any
+# other variable's (`(0,1)`).
+_FUNCTION_VALUE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]\(\s*[a-zA-Z]\s*\)")
+
+
 def _real_set(text: str) -> Any:
     """The set of reals a normalised answer describes, or None: an order relation in one
     variable (`-2 \\le x \\le 7`, `5 \\ge x`, `x<2 \\lor x>3`), an interval or a union of
@@ -462,6 +467,7 @@ def _real_set(text: str) -> Any:
     import sympy
 
     if RELATION.search(text):
+        text = _FUNCTION_VALUE.sub(" t_{0} ", text) if len(_FUNCTION_VALUE.findall(text)) == 1 else text
         union = []
         for alternative in re.split(r"\\lor|,", text):
             parts = [to_sympy(part) for part in alternative.split("\\land") if part]

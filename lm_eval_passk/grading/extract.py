@@ -20,9 +20,10 @@ _UNIT_AFTER = re.compile(rf"(?:{UNIT_WORD}|st|nd|rd|th)(?![A-Za-z])")
 # A full stop ends a sentence; the dots of an ellipsis do not.
 _SENTENCE_END = re.compile(r"(?<!\.)\.(?!\.)(?:\s|$)")
 # What may stand between boxes that together state one answer: `\boxed{1}, \boxed{2}`,
-# `x = \boxed{1} \text{ or } x = \boxed{2}`.
+# `x = \boxed{1} \text{ or } x = \boxed{2}`, `\boxed{(3,3)} \text{ for part (a) and }
+# \boxed{(1,1)}` (a short text that ends in "and" or "or" joins them).
 _BOX_SEPARATOR = re.compile(
-    r"(?:\s|[,;$]|\\[()]|\\quad|\\text\{\s*(?:and|or)\s*\}|\band\b|\bor\b"
+    r"(?:\s|[,;$]|\\[()]|\\quad|\\text\{[^{}]{0,40}?\b(?:and|or)\s*\}|\band\b|\bor\b"
     r"|\\?[a-zA-Z]+(?:_\{?\w+\}?)?\s*=)*"
 )
 # A word of three letters or more, outside math: the stated answer is a sentence.
