@@ -315,3 +315,246 @@ def test_an_exponent_before_a_parenthesis_is_no_product() -> None:
 )
 def test_bases_and_words(answer: str, gold: str, expected: bool) -> None:
     assert correct(answer, gold) is expected
+
+
+# --- issue 22: false positives closed as classes ---------------------------------------------
+# A digit inside a word is no number: with no answer stated, `AZYUK2A` answers nothing.
+
+@pytest.mark.parametrize(
+    ("task", "response", "gold", "expected"),
+    [
+        ("math500", "AZYUK2A", "2", False),
+        ("math500", "The access code printed on the card is AZYUK2A", "2", False),
+        ("gsm8k", "The molecule is H2O", "2", False),
+        ("gsm8k", "Version X11", "11", False),
+        ("gsm8k", "Shipment 25x", "25", False),  # nor the front of a longer number-word
+        ("gsm8k", "Shipment 2.5x", "5", False),
+        ("gsm8k", "So the total length is 10cm", "10", True),  # a unit after a number
+        ("gsm8k", "She finished 5th", "5", True),  # an ordinal ending
+        ("gsm8k", "The current is 2A", "2", True),
+        ("math500", "so the numbers are 1, 2, 3", "3", True),
+    ],
+)
+def test_a_digit_inside_a_word_is_no_answer(task: str, response: str, gold: str, expected: bool) -> None:
+    assert grade(task, response, gold).correct is expected
+
+
+# `\left` and `\right` are stripped only as sizing commands, not inside other symbols.
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        ("\\leftarrow", "\\rightarrow", False),
+        ("\\Leftarrow", "\\Rightarrow", False),
+        ("\\leftrightarrow", "\\rightarrow", False),
+        ("\\Leftrightarrow", "\\Rightarrow", False),
+        ("\\rightharpoonup", "\\leftharpoonup", False),
+        ("\\leftthreetimes", "\\rightthreetimes", False),
+        ("\\longleftarrow", "\\longrightarrow", False),
+        ("\\rightarrow", "\\rightarrow", True),
+        ("\\to", "\\rightarrow", True),  # TeX defines \to as \rightarrow
+        ("\\gets", "\\leftarrow", True),
+        ("\\left(1, 2\\right)", "(1,2)", True),  # sizing still goes
+        ("\\left[ 0, 1 \\right)", "[0,1)", True),
+    ],
+)
+def test_left_and_right_inside_other_commands(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected
+
+
+# An ellipsis after decimal digits: a repeating decimal when its period is visible (one
+# digit three times, or a block twice), else a truncated decimal with no exact value.
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        ("0.999...", "0.999", False),
+        ("0.999\\ldots", "0.999", False),
+        ("0.999\\cdots", "0.999", False),
+        ("0.999...", "1", True),  # 0.999... repeating is 1
+        ("0.\\overline{9}", "1", True),
+        ("0.333...", "\\frac{1}{3}", True),
+        ("0.333...", "0.333", False),
+        ("-0.333...", "-\\frac13", True),
+        ("0.1666…", "\\frac16", True),
+        ("0.142857142857...", "\\frac17", True),
+        ("0.12121212...", "\\frac{4}{33}", True),
+        ("3.333\\ldots", "\\frac{10}{3}", True),
+        ("0.33...", "\\frac13", False),  # one digit twice: no visible period
+        ("3.14159...", "3.14159", False),  # truncated: not the decimal it starts with
+        ("3.14159...", "\\pi", False),
+        ("0.\\dot{3}", "\\frac13", True),  # dots over the period
+        ("0.1\\dot{6}", "\\frac16", True),
+        ("0.\\dot{1}4285\\dot{7}", "\\frac17", True),
+        ("0.\\dot{3}", "0.3", False),
+    ],
+)
+def test_ellipsis_decimals(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected
+
+
+@pytest.mark.parametrize(
+    ("response", "gold", "expected"),
+    [
+        ("The answer is 0.999...", "0.999", False),
+        ("The answer is 0.999... and nothing else", "1", True),
+        ("so the ratio comes to 0.999...", "0.999", False),
+        ("The answer is 0.5.", "0.5", True),  # a full stop still ends the sentence
+    ],
+)
+def test_an_ellipsis_survives_extraction(response: str, gold: str, expected: bool) -> None:
+    assert grade("math500", response, gold).correct is expected
+
+
+# --- issue 22: equal values written other ways --------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        # number words, whole answers
+        ("\\text{five}", "5", True),
+        ("five", "5", True),
+        ("5", "\\text{five}", True),
+        ("twenty-one", "21", True),
+        ("Twenty one", "21", True),
+        ("\\text{one hundred and five}", "105", True),
+        ("\\text{zero}", "0", True),
+        ("five", "6", False),
+        ("\\text{fifty}", "5", False),
+        ("\\text{five five}", "55", False),  # not a number phrase
+        ("one-half", "1", False),
+        ("413_{\\text{five}}", "413_5", True),  # a base in words
+        ("413_{\\text{five}}", "413_6", False),
+        # mixed numbers: a whole number and a proper fraction
+        ("1 1/2", "1.5", True),
+        ("1\\frac12", "1.5", True),
+        ("2\\frac58", "2.625", True),
+        ("1 \\frac{2}{3}", "\\frac53", True),
+        ("-1\\frac12", "-1.5", True),
+        ("1 1/2", "0.5", False),
+        ("11/2", "1.5", False),
+        ("3 1/2", "3/2", False),
+        # clock times
+        ("20:34:00", "20:34", True),
+        ("08:34 P.M.", "20:34", True),
+        ("08:34 \\text{P.M.}", "20:34", True),
+        ("8:34 pm", "20:34", True),
+        ("12:00 A.M.", "0:00", True),
+        ("12:30 P.M.", "12:30", True),
+        ("08:34 A.M.", "20:34", False),
+        ("20:34:01", "20:34", False),
+        ("8:34", "20:34", False),
+        ("20:34", "10:17:00", False),  # a time is no ratio
+        ("1:2:3", "2:4:6", True),  # but a ratio of three is proportional
+        ("1:2:3", "1:2:4", False),
+        # a unit with a power after the number
+        ("10\\text{ cm}^2", "10", True),
+        ("10\\text{ cm}^{2}", "10", True),
+        ("15\\mbox{ cm}^2", "15", True),
+        ("5\\mathrm{~m}^3", "5", True),
+        ("10 cm^2", "10", True),
+        ("10^2", "10", False),  # a power of a number is no unit
+        ("10\\text{ cm}^2", "100", False),
+        # products by juxtaposition
+        ("2^6 3^5 5^4", "2^6 \\cdot 3^5 \\cdot 5^4", True),
+        ("2^6 3^5 5^4", "9720000", True),
+        ("2^6\\,3^5", "15552", True),
+        ("2^6 3^5 5^4", "2^{63}\\cdot 5^{54}", False),
+        # i is the imaginary unit
+        ("i(2-i)", "1+2i", True),
+        ("(1+i)^2", "2i", True),
+        ("i(2+i)", "1+2i", False),
+        ("\\frac{1}{i}", "-i", True),
+        # degrees inside a trigonometric function
+        ("\\sin(90^\\circ-x)", "\\cos x", True),
+        ("\\sin(90^{\\circ}-x)", "\\cos(x)", True),
+        ("\\cos 60^\\circ", "\\frac12", True),
+        ("\\tan(45^\\circ)", "1", True),
+        ("\\sin(90-x)", "\\cos x", False),  # radians
+        ("\\sin 30", "\\frac12", False),
+        ("30^\\circ", "30", True),  # a degree sign outside trig still only marks the unit
+        # a list against a vector
+        ("[0.5, 1]", "\\begin{matrix} \\frac12 \\\\ 1 \\end{matrix}", True),
+        ("\\begin{pmatrix} \\frac12 \\\\ 1 \\end{pmatrix}", "(0.5, 1)", True),
+        ("(1, 2)", "\\begin{pmatrix} 1 & 2 \\end{pmatrix}", True),
+        ("[1, 0.5]", "\\begin{matrix} \\frac12 \\\\ 1 \\end{matrix}", False),  # in order
+        ("[0.5, 1, 2]", "\\begin{matrix} \\frac12 \\\\ 1 \\end{matrix}", False),
+        ("(1, 2, 3, 4)", "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}", False),
+    ],
+)
+def test_equal_values_written_other_ways(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected
+
+
+# Golds in plain-text (sympy, Python) notation, as some datasets store them.
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        ("2^{100}", "2**100", True),
+        ("2^{10}", "2**100", False),
+        ("2^{x+1}", "2**(x+1)", True),
+        ("2^{x}+1", "2**(x+1)", False),
+        ("x^2+1", "x**2 + 1", True),
+        ("\\sqrt{3}", "sqrt(3)", True),
+        ("\\sqrt{2}", "sqrt(3)", False),
+        ("\\frac{\\sqrt{2}}{2}", "sqrt(2)/2", True),
+        ("3\\sqrt{2}", "3*sqrt(2)", True),
+        ("(-\\infty, 5)", "(-infinity,5)", True),
+        ("(-\\infty, 5]", "(-infinity,5)", False),
+        ("(-\\infty,5)", "(-oo, 5)", True),
+        ("\\pi", "pi", True),
+        ("\\frac{\\pi}{2}", "pi/2", True),
+        ("\\frac{\\pi}{3}", "pi/2", False),
+        ("\\ln 2", "log(2)", True),  # sympy's log is the natural one
+        ("e^{2}", "exp(2)", True),
+        ("2x", "2*x", True),
+        ("\\arcsin\\frac{10}{13}", "np.arcsin(10/13)", True),  # a Minerva gold, module and all
+        ("\\arccos\\frac{10}{13}", "np.arcsin(10/13)", False),
+        ("\\sqrt{2}", "math.sqrt(2)", True),
+    ],
+)
+def test_plain_text_golds(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected
+
+
+def test_majority_groups_follow_the_new_equivalences() -> None:
+    from lm_eval_passk.grading.answer_groups import answer_classes
+
+    answers = ["\\text{five}", "5", "0.999...", "1", "0.999", "1 1/2", "1.5", "20:34:00", "08:34 P.M."]
+    classes = answer_classes("math500", answers, symbolic=False)
+    assert sorted(sorted(c) for c in classes) == [[0, 1], [2, 3], [4], [5, 6], [7, 8]]
+
+
+# A sum or product of explicit matrices is the matrix it evaluates to (not one matrix
+# whose cells run on into the next).
+
+@pytest.mark.parametrize(
+    ("answer", "gold", "expected"),
+    [
+        ("\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}",
+         "\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}", True),
+        ("\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}",
+         "\\begin{pmatrix}6 & 8 \\\\ 10 & 13\\end{pmatrix}", False),
+        ("\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}\\begin{pmatrix}0 & 1 \\\\ 1 & 0\\end{pmatrix}",
+         "\\begin{pmatrix}2 & 1 \\\\ 4 & 3\\end{pmatrix}", True),
+        ("\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}\\begin{pmatrix}0 & 1 \\\\ 1 & 0\\end{pmatrix}",
+         "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", False),  # the product, not a factor
+    ],
+)
+def test_matrix_expressions(answer: str, gold: str, expected: bool) -> None:
+    assert correct(answer, gold) is expected
+
+
+def test_one_function_value_in_a_relation_is_its_range() -> None:
+    assert correct("(0,1)", "0<f(x)<1")
+    assert not correct("(0,1]", "0<f(x)<1")
+    assert correct("f(x) \\ge 2", "[2,\\infty)")
+
+
+def test_a_short_text_ending_in_and_joins_boxes() -> None:
+    response = "$$\\boxed{(3, 3)} \\text{ for part (a) and } \\boxed{(1, 1)}$$"
+    assert grade("math500", response, "(3, 3), (1, 1)").correct
+    assert not grade("math500", response, "(1, 1)").correct
+    # a text that does not join them leaves the last box alone
+    assert grade("math500", "$\\boxed{3} \\text{ is wrong, so the answer is } \\boxed{4}$", "4").correct

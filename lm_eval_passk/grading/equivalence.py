@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any, Union
@@ -20,6 +20,7 @@ from typing import Any, Union
 from lm_eval_passk.grading.config import MathGraderConfig
 from lm_eval_passk.grading.normalize import (
     RELATION,
+    TRUNCATED,
     normalize,
     parse_number,
     split_top_level,
@@ -57,6 +58,7 @@ class Collection:
 @dataclass(frozen=True)
 class Matrix:
     rows: tuple[tuple[Answer, ...], ...]
+    source: str = field(default="", compare=False)  # its text, for sympy against `A + B`
 
 
 Answer = Union[str, Bracketed, Collection, Matrix]
@@ -82,8 +84,10 @@ def parse_structure(text: str) -> Answer:
         begin, end = f"\\begin{{{environment}}}", f"\\end{{{environment}}}"
         if text.startswith(begin) and text.endswith(end):
             body = text[len(begin) : -len(end)].strip().rstrip("\\").strip()
+            if "\\begin{" in body or "\\end{" in body:
+                break  # `A + B` or `A B` of two matrices: an expression, for sympy
             rows = [row for row in body.split("\\\\") if row.strip()]
-            return Matrix(tuple(tuple(cell.strip() for cell in row.split("&")) for row in rows))
+            return Matrix(tuple(tuple(cell.strip() for cell in row.split("&")) for row in rows), text)
     union = split_top_level(text, "\\cup")
     if len(union) > 1:
         return Collection(tuple(parse_structure(part) for part in union))
@@ -155,6 +159,10 @@ def structures_equal(
 
     if isinstance(answer, str) and isinstance(gold, str):
         return scalar_equal(answer, gold)
+    if isinstance(answer, str) and isinstance(gold, Matrix) and "\\begin{" in answer:
+        return scalar_equal(answer, gold.source)  # `A + B` against the matrix it sums to
+    if isinstance(gold, str) and isinstance(answer, Matrix) and "\\begin{" in gold:
+        return scalar_equal(answer.source, gold)
     if isinstance(answer, Matrix) and isinstance(gold, Matrix):
         if [len(row) for row in answer.rows] != [len(row) for row in gold.rows]:
             return False
@@ -174,11 +182,29 @@ def structures_equal(
         if len(answer.items) != len(gold.items):
             return False
         return _all([compare(a, g) for a, g in zip(answer.items, gold.items)])
+    vector = _column_and_list(answer, gold) or _column_and_list(gold, answer)
+    if vector is not None:  # a list `[0.5, 1]` against the column vector it writes out
+        column, items = vector
+        return _all([compare(a, g) for a, g in zip(column, items)])
     if not config.bracket_types_matter and {type(answer), type(gold)} == {Bracketed, Collection}:
         if len(answer.items) != len(gold.items):  # type: ignore[union-attr]
             return False
         return _all([compare(a, g) for a, g in zip(answer.items, gold.items)])  # type: ignore[union-attr]
     return False
+
+
+def _column_and_list(matrix: Answer, items: Answer) -> tuple[list[Answer], tuple[Answer, ...]] | None:
+    """The entries of a vector (a one-column or one-row matrix) and the items of a bracketed
+    or bare list of as many, to compare in order; None when the two are not such a pair."""
+    if not isinstance(matrix, Matrix) or not isinstance(items, (Bracketed, Collection)):
+        return None
+    if all(len(row) == 1 for row in matrix.rows):
+        entries = [row[0] for row in matrix.rows]
+    elif len(matrix.rows) == 1:
+        entries = list(matrix.rows[0])
+    else:
+        return None
+    return (entries, items.items) if len(entries) == len(items.items) >= 2 else None
 
 
 def numbers_equal(answer: Fraction, gold: Fraction, config: MathGraderConfig) -> bool:
@@ -202,6 +228,9 @@ _FREE_LETTER = re.compile(r"(?<![\\a-zA-Z])[a-df-hj-zA-Z](?![a-zA-Z])")
 # A word answer (three letters or more, nothing else), and a name made only of letters.
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _LETTERS_ONLY = re.compile(r"[A-Za-z]+")
+# Three numbers or more joined by colons: a ratio `1:2:3` or a clock time `20:34:01`.
+_COLON_CHAIN = re.compile(r"\d+(?:\.\d+)?(?::\d+(?:\.\d+)?){2,}")
+_COLON_PARTS = re.compile(r"\d+(?:\.\d+)?(?::\d+(?:\.\d+)?)+")
 # A number written in a base: `4210_{5}`, `52_8`.
 _BASE_NUMBER = re.compile(r"(\d+)_\{?(\d+)\}?")
 # That, or a word outside any command (`Evelyn`, `even`): text, not a number.
@@ -213,9 +242,13 @@ def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool
     variable; else None."""
     if answer == gold:
         return True
+    if TRUNCATED in answer or TRUNCATED in gold:
+        return False  # a truncated decimal (`3.14159...`) states no exact value
     answer_number, gold_number = parse_number(answer), parse_number(gold)
     if answer_number is not None and gold_number is not None:
         return numbers_equal(answer_number, gold_number, config)
+    if _COLON_CHAIN.fullmatch(answer) or _COLON_CHAIN.fullmatch(gold):
+        return _colon_parts_equal(answer, gold)
     if bool(_LETTERS.search(answer)) != bool(_LETTERS.search(gold)):
         return False  # an expression in x or a word is no constant: `x+1` is not `\sqrt3/3`
     words = [bool(_WORD.fullmatch(text)) for text in (answer, gold)]
@@ -224,6 +257,20 @@ def quick_scalar_equal(answer: str, gold: str, config: MathGraderConfig) -> bool
     if any(words) and not (_LETTERS_ONLY.fullmatch(answer) and _LETTERS_ONLY.fullmatch(gold)):
         return False  # a word is no formula (`xy` against `abc` is left to sympy)
     return _base_numbers_equal(answer, gold)
+
+
+def _colon_parts_equal(answer: str, gold: str) -> bool:
+    """Numbers joined by colons, one side three or more. With a zero part, a clock time:
+    equal part by part, missing seconds zero (`20:34` is `20:34:00`, never `10:17:00`).
+    Otherwise a ratio: equal when proportional (`2:4:6` is `1:2:3`); the LaTeX parser would
+    read either as (2/4)/6."""
+    if not (_COLON_PARTS.fullmatch(answer) and _COLON_PARTS.fullmatch(gold)):
+        return False
+    left, right = ([Fraction(part) for part in text.split(":")] for text in (answer, gold))
+    if 0 in left or 0 in right:
+        width = max(len(left), len(right))
+        return left + [Fraction(0)] * (width - len(left)) == right + [Fraction(0)] * (width - len(right))
+    return len(left) == len(right) and all(a * right[0] == g * left[0] for a, g in zip(left, right))
 
 
 def _base_numbers_equal(answer: str, gold: str) -> bool | None:
@@ -303,7 +350,18 @@ def to_sympy(text: str) -> Any:
         expression = expression.subs(
             {sympy.Symbol(p[1:]): sympy.Symbol(name) for name, p in _GREEK_STAND_INS.items()}
         )
-    return expression
+    return _imaginary_unit(expression)
+
+
+def _imaginary_unit(expression: Any) -> Any:
+    """The parser reads `i` as a variable; in these benchmarks' answers it is the imaginary
+    unit (`i(2-i)` is `1+2i`, `(1+i)^2` is `2i`)."""
+    import sympy
+
+    if not isinstance(expression, sympy.Basic):
+        return expression
+    units = [symbol for symbol in expression.free_symbols if getattr(symbol, "name", None) == "i"]
+    return expression.subs({symbol: sympy.I for symbol in units}) if units else expression
 
 
 def _as_difference(expression: Any) -> Any:
@@ -332,6 +390,11 @@ def sympy_equal(answer: Any, gold: Any, relative_tolerance: float) -> bool:
         return False
     if answer == gold:
         return True
+    matrices = [_explicit_matrix(side) for side in (answer, gold)]
+    if matrices != [None, None]:
+        if None in matrices or matrices[0].shape != matrices[1].shape:
+            return False
+        return all(sympy_equal(a, g, relative_tolerance) for a, g in zip(*matrices))
     if isinstance(answer, sympy.Equality) != isinstance(gold, sympy.Equality):
         return False
     if isinstance(answer, sympy.Equality):
@@ -355,6 +418,22 @@ def sympy_equal(answer: Any, gold: Any, relative_tolerance: float) -> bool:
     return sympy.simplify(difference) == 0
 
 
+def _explicit_matrix(expression: Any) -> Any:
+    """The entries of a matrix or of a matrix expression of explicit matrices (a sum, a
+    product); None for anything else."""
+    import sympy
+
+    if isinstance(expression, sympy.MatrixBase):
+        return expression
+    if isinstance(expression, sympy.MatrixExpr):
+        try:
+            value = expression.doit()
+        except (ValueError, TypeError):  # a product of mismatched shapes (ShapeError)
+            return None
+        return value if isinstance(value, sympy.MatrixBase) else None
+    return None
+
+
 def _differ_somewhere(answer: Any, gold: Any) -> bool:
     """True when the two expressions clearly differ at a few rational points: most wrong
     answers end here, before `simplify`, which can take a second."""
@@ -376,6 +455,11 @@ def _differ_somewhere(answer: Any, gold: Any) -> bool:
     return False
 
 
+# One function value in a relation, `0 < f(x) < 1`: its range, a set of reals like any
+# other variable's (`(0,1)`).
+_FUNCTION_VALUE = re.compile(r"(?<![\\a-zA-Z])[a-zA-Z]\(\s*[a-zA-Z]\s*\)")
+
+
 def _real_set(text: str) -> Any:
     """The set of reals a normalised answer describes, or None: an order relation in one
     variable (`-2 \\le x \\le 7`, `5 \\ge x`, `x<2 \\lor x>3`), an interval or a union of
@@ -383,6 +467,7 @@ def _real_set(text: str) -> Any:
     import sympy
 
     if RELATION.search(text):
+        text = _FUNCTION_VALUE.sub(" t_{0} ", text) if len(_FUNCTION_VALUE.findall(text)) == 1 else text
         union = []
         for alternative in re.split(r"\\lor|,", text):
             parts = [to_sympy(part) for part in alternative.split("\\land") if part]

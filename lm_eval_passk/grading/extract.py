@@ -12,12 +12,18 @@ _BOX_COMMANDS = ("\\boxed", "\\fbox")
 _ANSWER_IS = re.compile(r"answers?\s*(?:is\b\s*:?|are\b\s*:?|:)\s*", re.IGNORECASE)
 _GSM8K_MARK = re.compile(r"####\s*")
 _BOLD = re.compile(r"\*\*([^*\n]{1,200})\*\*")
-_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?|-?\.\d+")
-_SENTENCE_END = re.compile(r"\.(?:\s|$)")
+# A decimal that trails off (`0.999...`) keeps its ellipsis: it is not the decimal 0.999.
+_TRAILS_OFF = r"(?:\.{3}|\\[lc]?dots(?![a-zA-Z])|…)?"
+_NUMBER = re.compile(rf"-?\d[\d,]*(?:\.\d+{_TRAILS_OFF})?|-?\.\d+{_TRAILS_OFF}")
+# After a number, letters may only be a unit (`10cm`, `2A`) or an ordinal ending (`5th`).
+_UNIT_AFTER = re.compile(rf"(?:{UNIT_WORD}|st|nd|rd|th)(?![A-Za-z])")
+# A full stop ends a sentence; the dots of an ellipsis do not.
+_SENTENCE_END = re.compile(r"(?<!\.)\.(?!\.)(?:\s|$)")
 # What may stand between boxes that together state one answer: `\boxed{1}, \boxed{2}`,
-# `x = \boxed{1} \text{ or } x = \boxed{2}`.
+# `x = \boxed{1} \text{ or } x = \boxed{2}`, `\boxed{(3,3)} \text{ for part (a) and }
+# \boxed{(1,1)}` (a short text that ends in "and" or "or" joins them).
 _BOX_SEPARATOR = re.compile(
-    r"(?:\s|[,;$]|\\[()]|\\quad|\\text\{\s*(?:and|or)\s*\}|\band\b|\bor\b"
+    r"(?:\s|[,;$]|\\[()]|\\quad|\\text\{[^{}]{0,40}?\b(?:and|or)\s*\}|\band\b|\bor\b"
     r"|\\?[a-zA-Z]+(?:_\{?\w+\}?)?\s*=)*"
 )
 # A word of three letters or more, outside math: the stated answer is a sentence.
@@ -30,7 +36,8 @@ _ANY_MATH = re.compile(
 )
 # A number for the last-math fallback: also a fraction, `2/3` or `\frac{2}{3}`.
 _FALLBACK_NUMBER = re.compile(
-    r"\\[dt]?frac\{-?\d+\}\{\d+\}|-?\d+/\d+(?!\d|\.\d)|-?\d{1,3}(?:,\d{3})+(?:\.\d+)?(?!\d)|-?\d+(?:\.\d+)?|-?\.\d+"
+    r"\\[dt]?frac\{-?\d+\}\{\d+\}|-?\d+/\d+(?!\d|\.\d)"
+    rf"|-?\d{{1,3}}(?:,\d{{3}})+(?:\.\d+{_TRAILS_OFF})?(?!\d)|-?\d+(?:\.\d+{_TRAILS_OFF})?|-?\.\d+{_TRAILS_OFF}"
 )
 # A response that ends like a finished sentence or formula: one cut off mid-sentence (out
 # of tokens) concluded nothing, and its last number is a guess (docs/GRADING.md, "No box").
@@ -179,25 +186,47 @@ def _bold_answer(text: str) -> str | None:
     return None
 
 
+def _in_word(text: str, match: re.Match[str]) -> bool:
+    """The number is part of a word: `AZYUK2A`, `H2O` and `25x` state no number. A letter
+    before it, or after it one that begins no unit or ordinal ending (`10cm`, `5th`)."""
+    start, end = match.start(), match.end()
+    before = text[start - 1] if start > 0 and text[start] != "-" else " "  # `x-2`: a sign
+    if (before.isascii() and before.isalnum()) or before == ".":
+        return True
+    return end < len(text) and text[end].isascii() and text[end].isalpha() and not _UNIT_AFTER.match(text, end)
+
+
+def _last_standalone(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+    """The last match of `pattern` that is no part of a word. Kept in constant memory on
+    megabyte responses: the last few matches, all of them only when those are all in words."""
+    last = deque(pattern.finditer(text), maxlen=8)
+    if last and all(_in_word(text, match) for match in last):
+        last = deque(pattern.finditer(text))
+    return next((match for match in reversed(last) if not _in_word(text, match)), None)
+
+
 def last_number(text: str) -> str | None:
-    """The last number in the text, without thousands separators."""
-    last = deque(_NUMBER.finditer(text), maxlen=1)  # constant memory on megabyte responses
-    return last[0].group().replace(",", "").rstrip(".") if last else None
+    """The last number in the text that is no part of a word, without thousands separators."""
+    last = _last_standalone(_NUMBER, text)
+    if last is None:
+        return None
+    number = last.group().replace(",", "")
+    return number if number.endswith("...") else number.rstrip(".")
 
 
 def last_math(text: str) -> str | None:
     """The response's last mathematical statement: its last math span, or a plain number
     written after it ("... so $x = 3$ and the total is 12" answers 12)."""
     math = deque(_ANY_MATH.finditer(text), maxlen=1)
-    number = deque(_FALLBACK_NUMBER.finditer(text), maxlen=1)
-    if number and (not math or number[0].start() >= math[0].end()):
-        return number[0].group().replace(",", "")
+    number = _last_standalone(_FALLBACK_NUMBER, text)
+    if number and (not math or number.start() >= math[0].end()):
+        return number.group().replace(",", "")
     if not math:
         return None
     span = next(group for group in math[0].groups() if group is not None).strip()
     if _PROSE.search(_ENVIRONMENT.sub("", span)):  # "$? just about 1$": words inside dollars
-        inner = deque(_FALLBACK_NUMBER.finditer(span), maxlen=1)
-        return inner[0].group().replace(",", "") if inner else None
+        inner = _last_standalone(_FALLBACK_NUMBER, span)
+        return inner.group().replace(",", "") if inner else None
     return span or None
 
 
