@@ -147,8 +147,8 @@ def coverage_table(document: dict[str, Any], task: str, ids: list[str]) -> str:
     every = set.intersection(*solved.values()) if solved else set()
     anyone = set().union(*solved.values())
     return (
-        '<table class="small"><thead><tr><th scope="col">model</th><th scope="col">solved at k = n</th>'
-        f'<th scope="col">solved by it alone</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+        '<div class="scroll"><table class="small"><thead><tr><th scope="col">model</th><th scope="col">solved at k = n</th>'
+        f'<th scope="col">solved by it alone</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
         f"<p>Of {len(ids)} problems: solved by every model {len(every)}, by none {len(set(ids) - anyone)}.</p>"
     )
 
