@@ -182,3 +182,32 @@ class Browser:
         found += [e["params"]["entry"]["text"] for e in self.events
                   if e["method"] == "Log.entryAdded" and e["params"]["entry"]["level"] == "error"]
         return found
+
+
+def main() -> None:
+    """`python tests/chromium.py PAGE OUT.png [--width W] [--height H] [--phone] [--click SELECTOR]`:
+    a screenshot of the top of a page with every lazy image loaded (docs/images)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("page", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--width", type=int, default=1100)
+    parser.add_argument("--height", type=int, default=1000)
+    parser.add_argument("--phone", action="store_true", help="390 x 844, as a phone shows it")
+    parser.add_argument("--click", help="a CSS selector to click first (e.g. a column to sort by)")
+    args = parser.parse_args()
+    with Browser(args.width, args.height) as browser:
+        if args.phone:
+            browser.viewport(390, 844, mobile=True)
+        browser.open(args.page.resolve().as_uri())
+        browser.evaluate("document.querySelectorAll('img').forEach(function (i) { i.loading = 'eager'; })")
+        browser.wait_until("Array.from(document.images).every(function (i) { return i.complete; })")
+        if args.click:
+            browser.click(args.click)
+        browser.evaluate("window.scrollTo(0, 0)")
+        browser.screenshot(args.out, full_page=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -7,8 +7,10 @@ clicked column, render every figure, and fetch nothing beyond its own folder.
 
 from __future__ import annotations
 
+import base64
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -109,8 +111,6 @@ def assert_every_figure_renders(browser: Browser) -> int:
             " return {x: r.left + scrollX, y: r.top + scrollY, width: r.width, height: r.height, scale: 1}; })()"
         )
         assert box["width"] > 50 and box["height"] > 50
-        import base64
-
         shot = browser.call("Page.captureScreenshot", format="png", clip=box, captureBeyondViewport=True)
         assert_not_blank(base64.b64decode(shot["data"]))
     return len(images)
@@ -207,6 +207,14 @@ def test_demo_leaderboard_page_in_chromium(demo_runs, tmp_path: Path, capsys) ->
         assert browser.errors() == []
         browser.evaluate("window.scrollTo(0, 0)")
         desktop = browser.screenshot(tmp_path / "leaderboard.png")
+        # Printable: the print stylesheet hides the controls; Chromium's PDF has the table.
+        browser.call("Emulation.setEmulatedMedia", media="print")
+        assert browser.evaluate("getComputedStyle(document.querySelector('.controls')).display") == "none"
+        assert browser.evaluate("document.querySelector('#board').getBoundingClientRect().height") > 0
+        browser.call("Emulation.setEmulatedMedia", media="")
+        pdf = base64.b64decode(browser.call("Page.printToPDF")["data"])
+        assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+        (tmp_path / "leaderboard.pdf").write_bytes(pdf)
         # At phone width the page does not scroll sideways: wide tables scroll inside their box.
         browser.viewport(390, 844, mobile=True)
         assert browser.evaluate("document.documentElement.scrollWidth") <= 390
@@ -288,8 +296,6 @@ def test_page_from_a_copy_of_the_folder(demo_runs, tmp_path: Path, capsys) -> No
     moved = shutil.copytree(site, tmp_path / "elsewhere")
     shutil.rmtree(site)
     page = (moved / "index.html").read_text()
-    import re
-
     links = re.findall(r'(?:src|href|data-src)="([^"#]+)"', page)
     assert links and all((moved / link).is_file() for link in links), links
     assert "http://" not in page and "https://" not in page

@@ -28,6 +28,10 @@ def _percent(value: float) -> str:
     return f"{100 * value:.1f}"
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _script_json(value: Any) -> str:
     """JSON safe inside a <script> element (no `</script>` can end it early)."""
     return json.dumps(value, ensure_ascii=False).replace("<", "\\u003c")
@@ -166,7 +170,7 @@ def pairs_table(document: dict[str, Any], task: str | None = None) -> str:
                 f"<tr><td>{escape(pair['base'])}</td><td>{escape(pair['rl'])}</td>"
                 + ("" if task is not None else f"<td>{escape(name)}</td>")
                 + f"<td>{'none' if crossover is None else crossover}</td>"
-                f"<td>{_percent(gap['value'])} (k = {gap['k']})</td>"
+                f"<td>{_percent(gap['value'])} points (k = {gap['k']})</td>"
                 + "".join(f"<td>{coverage[key]}</td>" for key in ("both", "base_only", "rl_only", "neither"))
                 + "</tr>"
             )
@@ -251,12 +255,14 @@ def write_page(document: dict[str, Any], problems: dict[str, dict[str, Any]], ou
     sections = []
     for index, task in enumerate(document["tasks"]):
         sections.append(task_section(document, task, index, problems[task], out))
-        (out / PROBLEMS / f"task-{index}.js").write_text(problems_script(task, index, models, problems[task]))
+        (out / PROBLEMS / f"task-{index}.js").write_text(
+            problems_script(task, index, list(document["tasks"][task]), problems[task])
+        )
     ks = ", ".join(str(k) for k in document["ks"])
     pairs = pairs_table(document)
     page = (
         _HEAD.replace("{title}", escape(title))
-        + f"<header><h1>{escape(title)}</h1><p>{len(models)} models × {len(document['tasks'])} tasks at k = {ks}. "
+        + f"<header><h1>{escape(title)}</h1><p>{_count(len(models), 'model')} × {_count(len(document['tasks']), 'task')} at k = {ks}. "
         "pass@k in %: the chance that at least one of k samples is correct (unbiased estimator from n samples). "
         "Click a column to sort; <strong>bold</strong>: highest in its column; "
         "hover a cell for its 95% CI, the run's n and grader.</p>"
@@ -389,7 +395,7 @@ _SCRIPT = """
       row.setAttribute('data-solvers', solvers === 0 ? 'none' : solvers === 1 ? 'one' : solvers < runs ? 'some' : 'all');
       data.counts[i].forEach(function (nc) {
         var c = nc ? nc[1] + '/' + nc[0] : '';
-        var cls = !nc ? '' : nc[1] === 0 ? 'c0' : solvers === 1 ? 'alone' : nc[1] === nc[0] ? 'cn' : '';
+        var cls = !nc ? '' : nc[1] === 0 ? 'c0' : solvers === 1 && runs > 1 ? 'alone' : nc[1] === nc[0] ? 'cn' : '';
         row.appendChild(el('td', c, cls));
       });
       body.appendChild(row);
