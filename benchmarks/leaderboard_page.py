@@ -30,13 +30,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from chromium import Browser, missing_reason  # noqa: E402
+from chromium import Browser, missing_reason
 
-from lm_eval_passk.analysis.leaderboard import leaderboard_document, problem_tables  # noqa: E402
-from lm_eval_passk.analysis.page import _HEAD, board_table, write_page  # noqa: E402
-from lm_eval_passk.analysis.runs import TaskRun  # noqa: E402
-from lm_eval_passk.analysis.summary import BootstrapSettings  # noqa: E402
-from lm_eval_passk.run_format import RunVersions  # noqa: E402
+from lm_eval_passk.analysis.leaderboard import leaderboard_document, problem_tables
+from lm_eval_passk.analysis.page import _HEAD, board_table, write_page
+from lm_eval_passk.analysis.runs import TaskRun
+from lm_eval_passk.analysis.summary import BootstrapSettings
+from lm_eval_passk.run_format import RunVersions
 
 MODELS, TASKS, PROBLEMS, N = 10, 13, 500, 256
 

@@ -118,7 +118,7 @@ def assert_every_figure_renders(browser: Browser) -> int:
 
 def assert_no_request_leaves(browser: Browser, site: Path) -> None:
     own = site.resolve().as_uri() + "/"
-    outside = [url for url in browser.requests() if not (url.startswith(own) or url.startswith("data:"))]
+    outside = [url for url in browser.requests() if not url.startswith((own, "data:"))]
     assert browser.requests() and not outside, outside
 
 
@@ -134,7 +134,7 @@ def test_demo_leaderboard_page_in_chromium(demo_runs, tmp_path: Path, capsys) ->
     assert code == 0
     document = json.loads(out)
     site = tmp_path / "site"
-    code, out, err = run_cli(capsys, "leaderboard", base, rl, "--format", "html", "--out", str(site), "--base", f"{BASE}={RL}")
+    code, out, _ = run_cli(capsys, "leaderboard", base, rl, "--format", "html", "--out", str(site), "--base", f"{BASE}={RL}")
     assert code == 0 and out.strip() == str(site / "index.html")
     # The JSON written beside the page is the one printed, with maj@k added (the page draws it).
     beside = json.loads((site / "leaderboard.json").read_text())
