@@ -299,3 +299,40 @@ def test_page_from_a_copy_of_the_folder(demo_runs, tmp_path: Path, capsys) -> No
     links = re.findall(r'(?:src|href|data-src)="([^"#]+)"', page)
     assert links and all((moved / link).is_file() for link in links), links
     assert "http://" not in page and "https://" not in page
+
+
+def write_hostile_run(directory: Path, model: str, statement: str) -> Path:
+    """A run of one problem whose model name and statement are HTML that would fetch a URL
+    and run a script if the page inserted them as markup."""
+    folder = directory / "run"
+    folder.mkdir(parents=True)
+    row = {
+        "doc_id": 0,
+        "doc": {"problem_id": "p<1>", "problem": statement, "answer": "1", "passk_task": "math500"},
+        "target": "1",
+        "resps": [["\\boxed{1}", "\\boxed{2}"]],
+        "filtered_resps": [[json.dumps({"correct": True}), json.dumps({"correct": False})]],
+        "n_samples": 2,
+        "n_correct": 1,
+    }
+    (folder / "samples_toy_passk_2025-02-03T04-05-06.000007.jsonl").write_text(json.dumps(row) + "\n")
+    (folder / "results_2025-02-03T04-05-06.000007.json").write_text(json.dumps({"model_name": model}))
+    return directory
+
+
+@needs_chromium
+def test_statements_and_names_are_shown_as_text(tmp_path: Path, capsys) -> None:
+    statement = '<img src="https://example.com/x.png" onerror="window.hacked = 1"></script><b>bold?</b>'
+    model = '<img src="https://example.com/m.png">'
+    run = write_hostile_run(tmp_path / "hostile", model, statement)
+    site = tmp_path / "site"
+    assert run_cli(capsys, "leaderboard", str(run), "--k", "1", "--format", "html", "--out", str(site))[0] == 0
+    with Browser() as browser:
+        browser.open((site / "index.html").as_uri())
+        assert browser.evaluate("document.querySelector('#board tbody th').textContent") == model
+        open_problems(browser, 0)
+        assert browser.evaluate("document.querySelector('#task-0 .statement').textContent") == statement
+        assert browser.evaluate("document.querySelector('#task-0 .problem-table summary').textContent") == "p<1>"
+        assert browser.evaluate("document.querySelector('#task-0 .problem-table thead th:nth-child(2)').textContent") == model
+        assert browser.evaluate("window.hacked === undefined")
+        assert_no_request_leaves(browser, site)

@@ -371,6 +371,8 @@ _SCRIPT = """
     if (cls) e.className = cls;
     return e;
   }
+  var entities = {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;'};
+  function esc(text) { return String(text).replace(/[&<>"]/g, function (c) { return entities[c]; }); }
   window.passkProblems = function (index, data) {
     var holder = sections[index].querySelector('.problem-table');
     holder.textContent = '';
@@ -384,22 +386,20 @@ _SCRIPT = """
     ['problem'].concat(data.models).forEach(function (m) { head.appendChild(el('th', m)); });
     table.appendChild(el('thead')).appendChild(head);
     var body = table.appendChild(el('tbody'));
-    data.ids.forEach(function (id, i) {
-      var row = el('tr'), cell = el('td', undefined, 'id');
-      var details = el('details'), summary = el('summary', id);
-      details.appendChild(summary);
-      details.appendChild(el('div', data.texts[i] || '(no statement logged)', 'statement'));
-      cell.appendChild(details); row.appendChild(cell);
-      var solvers = data.counts[i].filter(function (nc) { return nc && nc[1] > 0; }).length;
-      var runs = data.counts[i].filter(function (nc) { return nc; }).length;
-      row.setAttribute('data-solvers', solvers === 0 ? 'none' : solvers === 1 ? 'one' : solvers < runs ? 'some' : 'all');
-      data.counts[i].forEach(function (nc) {
-        var c = nc ? nc[1] + '/' + nc[0] : '';
+    // One string of rows, parsed once: cheaper than building 500 x 10 cells one element at a time.
+    body.innerHTML = data.ids.map(function (id, i) {
+      var counts = data.counts[i];
+      var solvers = counts.filter(function (nc) { return nc && nc[1] > 0; }).length;
+      var runs = counts.filter(function (nc) { return nc; }).length;
+      var group = solvers === 0 ? 'none' : solvers === 1 ? 'one' : solvers < runs ? 'some' : 'all';
+      var cells = counts.map(function (nc) {
         var cls = !nc ? '' : nc[1] === 0 ? 'c0' : solvers === 1 && runs > 1 ? 'alone' : nc[1] === nc[0] ? 'cn' : '';
-        row.appendChild(el('td', c, cls));
-      });
-      body.appendChild(row);
-    });
+        return '<td class="' + cls + '">' + (nc ? nc[1] + '/' + nc[0] : '') + '</td>';
+      }).join('');
+      return '<tr data-solvers="' + group + '"><td class="id"><details><summary>' + esc(id) + '</summary>'
+        + '<div class="statement">' + esc(data.texts[i] || '(no statement logged)') + '</div></details></td>'
+        + cells + '</tr>';
+    }).join('');
     filter.addEventListener('change', function () {
       var want = filter.value;
       Array.prototype.forEach.call(body.rows, function (row) {
