@@ -336,3 +336,16 @@ def test_statements_and_names_are_shown_as_text(tmp_path: Path, capsys) -> None:
         assert browser.evaluate("document.querySelector('#task-0 .problem-table thead th:nth-child(2)').textContent") == model
         assert browser.evaluate("window.hacked === undefined")
         assert_no_request_leaves(browser, site)
+
+
+def test_base_pair_names_may_hold_an_equals_sign(tmp_path: Path, capsys) -> None:
+    """lm-eval names a model without model_name by its model_args (`pretrained=...`)."""
+    base = write_hostile_run(tmp_path / "base", "pretrained=org/base,dtype=float32", "1 + 1?")
+    rl = write_hostile_run(tmp_path / "rl", "org/rl", "1 + 1?")
+    code, out, _ = run_cli(capsys, "leaderboard", str(base), str(rl), "--k", "1", "--format", "json",
+                           "--base", "pretrained=org/base,dtype=float32=org/rl")
+    assert code == 0
+    (pair,) = json.loads(out)["pairs"]
+    assert (pair["base"], pair["rl"]) == ("pretrained=org/base,dtype=float32", "org/rl")
+    coverage = pair["tasks"]["toy_passk"]["coverage"]
+    assert coverage == {"both": 1, "base_only": 0, "rl_only": 0, "neither": 0}
