@@ -195,10 +195,12 @@ def test_demo_leaderboard_page_in_chromium(demo_runs, tmp_path: Path, capsys) ->
         only_one = sorted(p for p in base_counts if (base_counts[p][1] > 0) != (rl_counts[p][1] > 0))
         assert sorted(shown) == only_one
         assert len(only_one) == pair["tasks"][task]["coverage"]["base_only"] + pair["tasks"][task]["coverage"]["rl_only"]
+        statement = "document.querySelector('#task-0 .problem-table tbody tr:not([hidden]) .statement')"
+        assert browser.evaluate(f"{statement}.offsetHeight") == 0  # hidden until clicked
         browser.click("#task-0 .problem-table tbody tr:not([hidden]) summary")
         number = int(shown[0].split("-")[1])
-        assert browser.evaluate("document.querySelector('#task-0 .problem-table tbody tr:not([hidden]) .statement').offsetHeight") > 0
-        assert browser.evaluate("document.querySelector('#task-0 .problem-table tbody tr:not([hidden]) .statement').textContent") == f"Synthetic problem {number}."
+        assert browser.evaluate(f"{statement}.offsetHeight") > 0
+        assert browser.evaluate(f"{statement}.textContent") == f"Synthetic problem {number}."
 
         footer = browser.evaluate("document.querySelector('footer').textContent")
         assert "lm-eval-passk 0.1.0" in footer and "task versions" in footer and "2025-01-01" in footer

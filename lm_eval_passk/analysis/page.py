@@ -386,7 +386,7 @@ _SCRIPT = """
     ['problem'].concat(data.models).forEach(function (m) { head.appendChild(el('th', m)); });
     table.appendChild(el('thead')).appendChild(head);
     var body = table.appendChild(el('tbody'));
-    // One string of rows, parsed once: cheaper than building 500 x 10 cells one element at a time.
+    // One string of rows, parsed once, rather than an element at a time.
     body.innerHTML = data.ids.map(function (id, i) {
       var counts = data.counts[i];
       var solvers = counts.filter(function (nc) { return nc && nc[1] > 0; }).length;
