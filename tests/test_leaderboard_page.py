@@ -196,10 +196,10 @@ def test_demo_leaderboard_page_in_chromium(demo_runs, tmp_path: Path, capsys) ->
         assert sorted(shown) == only_one
         assert len(only_one) == pair["tasks"][task]["coverage"]["base_only"] + pair["tasks"][task]["coverage"]["rl_only"]
         statement = "document.querySelector('#task-0 .problem-table tbody tr:not([hidden]) .statement')"
-        assert browser.evaluate(f"{statement}.offsetHeight") == 0  # hidden until clicked
+        assert browser.evaluate(f"{statement}.checkVisibility()") is False  # hidden until clicked
         browser.click("#task-0 .problem-table tbody tr:not([hidden]) summary")
         number = int(shown[0].split("-")[1])
-        assert browser.evaluate(f"{statement}.offsetHeight") > 0
+        assert browser.evaluate(f"{statement}.checkVisibility()") is True
         assert browser.evaluate(f"{statement}.textContent") == f"Synthetic problem {number}."
 
         footer = browser.evaluate("document.querySelector('footer').textContent")
