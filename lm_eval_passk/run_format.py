@@ -569,3 +569,41 @@ def _ends_mid_line(path: Path) -> bool:
     with path.open("rb") as file:
         file.seek(-1, 2)
         return file.read(1) != b"\n"
+
+
+# What a run says about itself, for the footer of a published leaderboard.
+
+# The doc fields that hold a problem's statement: ours ("problem"), then common names in
+# other tasks' docs, then the rendered prompt as a last resort.
+_STATEMENT_FIELDS = ("problem", "question", "prompt", "text", PROMPT)
+
+
+def problem_text(doc: dict[str, Any]) -> str:
+    """A problem's statement as logged in its doc ("" when the doc has none)."""
+    for name in _STATEMENT_FIELDS:
+        if isinstance(doc.get(name), str) and doc[name]:
+            return doc[name]
+    return ""
+
+
+@dataclass(frozen=True)
+class RunVersions:
+    """The versions and date the results file beside a samples file recorded (None: not
+    recorded, or no results file)."""
+
+    date: str  # the samples file's timestamp, as in its name
+    task_version: str | None
+    lm_eval_version: str | None
+
+
+def recorded_versions(samples: SamplesFile) -> RunVersions:
+    """The task's version and lm-eval's version from the results file beside `samples`."""
+    results = _results_beside(samples.path, samples.date) or {}
+    versions = results.get("versions")
+    version = versions.get(samples.task) if isinstance(versions, dict) else None
+    lm_eval = results.get("lm_eval_version")
+    return RunVersions(
+        samples.date,
+        None if version is None else str(version),
+        None if lm_eval is None else str(lm_eval),
+    )

@@ -15,12 +15,15 @@ from lm_eval_passk.analysis.majority import UNKNOWN_NOTE, AnswerTally, VoteCount
 from lm_eval_passk.metrics.cot import RULES, accepted
 from lm_eval_passk.run_format import (
     RunError,
+    RunVersions,
     SamplesFile,
     benchmark_of,
     graded_rows,
     grading_target,
     problem_fields,
+    problem_text,
     read_votes,
+    recorded_versions,
     samples_files,
 )
 
@@ -47,6 +50,10 @@ class TaskRun:
     # Each problem's (answer, correct) counts, grouped into votes only when maj@k is asked
     # for (the grouping may call the symbolic grader; leaderboard and breakdowns never need it).
     tally: AnswerTally | None = None
+    # Each problem's statement, and the versions the results file recorded: what a
+    # published leaderboard shows per problem and in its footer.
+    texts: dict[str, str] = field(default_factory=dict)
+    versions: RunVersions | None = None
 
     @cached_property
     def votes(self) -> dict[str, VoteCounts]:
@@ -74,7 +81,7 @@ def read_task_run(
     run = TaskRun(
         model=samples.model, task=samples.task, source=samples.path,
         grader=samples.settings.grader if samples.settings else None,
-        temperature=samples.temperature,
+        temperature=samples.temperature, versions=recorded_versions(samples),
     )
     votes = read_votes(samples.path, judge)
     if votes is not None:
@@ -92,6 +99,7 @@ def read_task_run(
         run.problems[row.problem_id] = (n + len(row.correct), c + sum(row.correct))
         if row.problem_id not in run.fields:
             run.fields[row.problem_id] = problem_fields(row.doc)
+            run.texts[row.problem_id] = problem_text(row.doc)
         if run.cot is None or votes is None:
             continue
         for rule in RULES:

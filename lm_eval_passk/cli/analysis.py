@@ -52,7 +52,10 @@ def add_commands(commands: Any) -> None:
     leaderboard.add_argument("--k", type=k_values, default="1,256",
                              help="comma-separated positive k values (default 1,256)")
     add_reading_options(leaderboard)
-    add_output_options(leaderboard, ["markdown", "csv"])
+    add_output_options(leaderboard, ["markdown", "csv", "json", "html", "model-index"])
+    leaderboard.add_argument("--base", action="append", default=[], metavar="BASE=RL",
+                             help="declare a base/RL pair of models (repeatable): the JSON and HTML "
+                                  "outputs add their crossover k, ΔSE and coverage")
 
     demo = commands.add_parser("demo", help="write two synthetic runs and compare them (no GPU needed)")
     demo.add_argument("--out", type=Path, default=Path("passk-demo"), help="directory (default ./passk-demo)")
@@ -148,15 +151,33 @@ def run_temperature(args: argparse.Namespace) -> None:
 
 
 def run_leaderboard(args: argparse.Namespace) -> None:
-    from lm_eval_passk.analysis import render, summary
+    from lm_eval_passk.analysis import leaderboard, model_card, render
 
+    if args.format == "html" and args.out is None:
+        raise ValueError("--format html writes a folder (index.html, figures/, problems/): give --out DIR")
     runs = [run for directory in read_runs(args.runs, args) for run in directory]
-    document = summary.report(runs, bootstrap_settings(args), extra_ks=args.k, majority=False)
+    models = list(dict.fromkeys(run.model for run in runs))
+    pairs = [leaderboard.parse_pair(text, models) for text in args.base]
+    # maj@k (answer grouping, the slow part) only for the page, which draws it.
+    document = leaderboard.leaderboard_document(
+        runs, bootstrap_settings(args), args.k, pairs, majority=args.format == "html"
+    )
+
+    def page(document: dict[str, Any]) -> str:
+        from lm_eval_passk.analysis.page import write_page
+
+        return f"{write_page(document, leaderboard.problem_tables(runs), args.out)}\n"
+
     writers = {
         "markdown": lambda d: render.leaderboard_markdown(d, args.k),
         "csv": lambda d: render.leaderboard_csv(d, args.k),
+        "json": json_text,
+        "model-index": model_card.model_index_yaml,
+        "html": page,
     }
-    emit(document, args, writers, None, "leaderboard")
+    # With the page, the figures it drew (count them for the closing line).
+    figures = (lambda d, out: [p for p in (out / "figures").rglob("*") if p.is_file()]) if args.format == "html" else None
+    emit(document, args, writers, figures, "leaderboard")
 
 
 def run_demo(args: argparse.Namespace) -> None:
