@@ -47,6 +47,9 @@ class TaskRun:
     # Each problem's (answer, correct) counts, grouped into votes only when maj@k is asked
     # for (the grouping may call the symbolic grader; leaderboard and breakdowns never need it).
     tally: AnswerTally | None = None
+    # Each problem's correct flags, one per response in the samples' order (response
+    # lengths split by correct and incorrect, analysis/lengths.py).
+    correct_flags: dict[str, list[bool]] = field(default_factory=dict)
 
     @cached_property
     def votes(self) -> dict[str, VoteCounts]:
@@ -90,6 +93,7 @@ def read_task_run(
         tally.add(row, grading_target(row.doc) if benchmark == "mathvista" else None)
         n, c = run.problems.get(row.problem_id, (0, 0))
         run.problems[row.problem_id] = (n + len(row.correct), c + sum(row.correct))
+        run.correct_flags.setdefault(row.problem_id, []).extend(row.correct)
         if row.problem_id not in run.fields:
             run.fields[row.problem_id] = problem_fields(row.doc)
         if run.cot is None or votes is None:
