@@ -78,10 +78,10 @@ def diversity(run: TaskRun, ids: list[str]) -> dict[str, Any]:
             "answered": sum(sizes),
             "no_answer": votes[problem].abstain,
         }
-    histogram = dict.fromkeys(distinct_bins(run.n), 0)
+    # Bins up to the most samples a problem has: problems may differ in n.
+    histogram = dict.fromkeys(distinct_bins(max((run.problems[i][0] for i in ids), default=0)), 0)
     for entry in per_problem.values():
-        label = distinct_bin(entry["distinct"])
-        histogram[label] = histogram.get(label, 0) + 1  # a problem with more than n samples
+        histogram[distinct_bin(entry["distinct"])] += 1
     entropies = [e["entropy_bits"] for e in per_problem.values() if e["entropy_bits"] is not None]
     return {
         "problems": len(ids),
