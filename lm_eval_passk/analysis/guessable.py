@@ -59,6 +59,7 @@ REASONS = {
 # A number in a statement, not part of a longer number and not an exponent or index
 # (x^2 does not state the answer 2).
 _STATED_NUMBER = re.compile(r"(?<![\d.^_])\d+(?:\.\d+)?(?![\d])")
+_PLAIN_NUMBER = re.compile(r"\d+(?:\.\d+)?")  # a non-negative integer or decimal gold
 
 
 def guess_reasons(n: int, c: int, threshold: float, in_statement: bool, common: bool) -> list[str]:
@@ -70,11 +71,12 @@ def guess_reasons(n: int, c: int, threshold: float, in_statement: bool, common: 
 
 
 def gold_in_statement(gold: str, statement: str) -> bool:
-    """Whether a gold answer is written in the problem statement: a numeric gold as a
-    number of equal value (025 = 25 = 25.0), any other gold as text of at least three
-    characters."""
-    value = parse_number(normalize(gold))
-    if value is not None and value >= 0:
+    """Whether a gold answer is written in the problem statement: a gold that is a plain
+    non-negative number as a number of equal value (025 = 25 = 25.0), any other gold
+    (fractions, expressions, negative numbers) as text of at least three characters."""
+    written = normalize(gold)
+    if _PLAIN_NUMBER.fullmatch(written):
+        value = parse_number(written)
         return any(Fraction(token) == value for token in _STATED_NUMBER.findall(statement))
     text = gold.strip().strip("$").strip()
     return len(text) >= MIN_TEXT_MATCH_CHARS and text in statement
