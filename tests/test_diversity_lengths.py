@@ -138,3 +138,35 @@ def test_demo_runs_compare_diversity_and_lengths(tmp_path: Path, capsys) -> None
             assert diversity[row["doc"]["problem_id"]]["distinct"] == len(answers)
         assert comparison[role]["response_length"]["all"]["mean"] == pytest.approx(sum(lengths) / len(lengths))
         assert comparison[role]["response_length"]["all"]["responses"] == 20 * 16
+
+
+def test_compare_on_a_real_lm_eval_run_reports_both_sides(math_run: dict, tmp_path: Path, capsys) -> None:
+    """The four math tasks of a real run against a copy of it: every task's diversity and
+    lengths on both sides, worked out from the samples file."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(math_run["out"], copy)
+    code, out, _ = cli(capsys, "compare", str(math_run["out"]), str(copy), "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    for task, rows in math_run["samples"].items():
+        comparison = document["tasks"][task]
+        lengths = [len(r) for row in rows for r in row["resps"][0]]
+        correct = [len(r) for row in rows for r, v in zip(row["resps"][0], row["filtered_resps"][0])
+                   if json.loads(v)["correct"]]
+        for role in ("base", "rl"):
+            measured = comparison[role]["response_length"]
+            assert measured["all"]["responses"] == len(lengths)
+            assert measured["all"]["mean"] == pytest.approx(sum(lengths) / len(lengths))
+            assert measured["correct"]["responses"] == len(correct)
+            assert measured["max_gen_toks"] == [16384]
+            diversity = comparison[role]["answer_diversity"]
+            assert diversity["problems"] == len(rows)
+            for row in rows:
+                answers = [json.loads(v)["answer"] for v in row["filtered_resps"][0]]
+                entry = diversity["per_problem"][row["doc"]["problem_id"]]
+                assert entry["answered"] + entry["no_answer"] == len(answers)
+                assert entry["no_answer"] == answers.count(None)
+                if task == "aime24_passk":  # the tiny model's answers are the digits 1, 2, 3, written one way
+                    assert entry["distinct"] == len(set(answers) - {None})
