@@ -57,6 +57,12 @@ def test_common_golds_are_grouped_by_the_graders_equivalence() -> None:
     # "9", "09" and "9.0" are one answer (3 problems), "1/2" and "0.5" another (2).
     golds = {"a": "9", "b": "09", "c": "9.0", "d": "1/2", "e": "0.5", "f": "11", "g": "12"}
     assert common_golds("math500", golds) == {"a": 3, "b": 3, "c": 3, "d": 2, "e": 2}
+    # Seven answers shared by several problems: only those above the sixth-largest class
+    # (3 problems) are common; the six tied at 2 are not split.
+    tied = {f"{gold}-{copy}": str(gold) for gold in range(1, 7) for copy in range(2)}
+    assert common_golds("math500", tied | {"x-0": "9", "x-1": "9", "x-2": "9", "y": "10"}) == {
+        "x-0": 3, "x-1": 3, "x-2": 3
+    }
 
 
 # The answer-only run (n = 100): g1 hit 3 times (3% < 5%: guessed); g2 never; g3 half the
