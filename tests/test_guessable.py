@@ -167,6 +167,7 @@ def test_a_list_of_ids_in_a_file_or_on_the_command_line(runs, tmp_path, capsys) 
         (["--threshold", "0.1"], "--threshold applies to --exclude-guessable GUESS_RUN"),
         (["--exclude-guessable", "g1,g2,g3,g4,g5,g6,g7"], "removes every problem; none left"),
         (["--exclude-guessable", "g1", "--threshold", "0.1"], "--threshold applies to an answer-only run directory"),
+        (["--exclude-guessable", "runs/mistyped"], "--exclude-guessable runs/mistyped: not a run directory or a file"),
     ],
 )
 def test_bad_options_are_clear_errors(runs, extra, message, capsys) -> None:

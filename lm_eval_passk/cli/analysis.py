@@ -221,6 +221,11 @@ def _exclusions(args: argparse.Namespace, problems: dict[str, set[str]]) -> tupl
         raise ValueError(f"--threshold applies to an answer-only run directory; {source} is not a directory")
     where, ids = guessable.read_listed_ids(source)
     exclusions, unknown = guessable.from_listed_ids(where, ids, problems)
+    if len(unknown) == len(set(ids)):  # a mistyped run directory reads as one unknown id
+        raise ValueError(
+            f"--exclude-guessable {source}: not a run directory or a file, and no run has a problem with "
+            f"{'that id' if len(unknown) == 1 else 'any of those ids'}"
+        )
     warnings = [f"--exclude-guessable: {len(unknown)} ids are in no run: {', '.join(unknown[:10])}"] if unknown else []
     return exclusions, warnings
 
