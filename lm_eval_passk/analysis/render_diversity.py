@@ -31,7 +31,7 @@ def diversity_text(document: dict[str, Any], markdown: bool = False) -> str:
         measured = [(label, s, s["answer_diversity"]) for label, s in series if "answer_diversity" in s]
         rows = [
             [label, str(s["n"]), str(d["problems"]), _number(d["distinct_answers"]["mean"]),
-             _spread(d["distinct_answers"]), _number(d["distinct_answers"]["max"]),
+             _spread(d["distinct_answers"]), f"{d['distinct_answers']['max']:g}",
              _number(d["entropy_bits"]["mean"]), _spread(d["entropy_bits"]), str(d["problems_without_answers"])]
             for label, s, d in measured if "note" not in d
         ]
