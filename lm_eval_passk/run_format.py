@@ -272,6 +272,39 @@ def problem_fields(doc: dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in merged.items() if isinstance(v, str | int | float | bool)}
 
 
+def problem_statement(row: dict[str, Any]) -> str | None:
+    """The problem's text as the doc logs it: our tasks' `problem`, lm-eval's GSM8K
+    `question`; None when the doc has neither."""
+    doc = _doc(row)
+    for name in ("problem", "question"):
+        if isinstance(doc.get(name), str):
+            return doc[name]
+    return None
+
+
+# lm-eval normalises these aliases to max_gen_toks, in this order (models/utils.py,
+# normalize_gen_kwargs); a row logs the generation settings its request was sent with.
+_MAX_TOKEN_KEYS = ("max_gen_toks", "max_new_tokens", "max_tokens", "max_completion_tokens")
+
+
+def generation_limit(row: dict[str, Any]) -> int | None:
+    """The most tokens a row's responses could have (`max_gen_toks` of the generation
+    settings lm-eval logged in `arguments.gen_args_0.arg_1`); None when not logged (the
+    model's own default applied)."""
+    arguments = row.get("arguments")
+    request = arguments.get("gen_args_0") if isinstance(arguments, dict) else None
+    settings = request.get("arg_1") if isinstance(request, dict) else None
+    if not isinstance(settings, dict):
+        return None
+    for key in _MAX_TOKEN_KEYS:
+        if settings.get(key) is not None:
+            try:
+                return int(settings[key])
+            except (TypeError, ValueError):
+                return None
+    return None
+
+
 def problem_id(row: dict[str, Any]) -> str:
     doc = _doc(row)
     return str(doc[PROBLEM_ID]) if PROBLEM_ID in doc else str(row["doc_id"])

@@ -38,7 +38,7 @@ def test_a_misspelt_key_is_refused_before_the_model_loads(tiny_model: Path, tmp_
 def test_a_prompt_for_another_kind_of_task_is_refused(tiny_model: Path, tmp_path: Path) -> None:
     metadata = {"n": 2, "data_dir": str(FIXTURE_DATA), "prompt": "code"}
     line = refusal(lm_eval(tiny_model, tmp_path, "gsm8k_passk", metadata, fail=True))
-    assert "'code' does not fit gsm8k_passk, a math task; valid prompts: boxed, qwen-boxed, easyr1" in line
+    assert "'code' does not fit gsm8k_passk, a math task; valid prompts: boxed, qwen-boxed, easyr1, answer-only" in line
 
 
 def test_code_tasks_ask_for_the_unsafe_code_flag_before_anything_else(tiny_model: Path, tmp_path: Path) -> None:

@@ -105,7 +105,7 @@ def test_missing_file_is_named(tmp_path: Path) -> None:
         ({"n": 0}, "'n' must be a positive integer"),
         ({"n": "64"}, "'n' must be a positive integer"),
         ({"n": True}, "'n' must be a positive integer"),
-        ({"prompt": "chatml"}, "'prompt' must be one of boxed, code, code-complete, code-fence, code-instruct, easyr1, qwen-boxed"),
+        ({"prompt": "chatml"}, "'prompt' must be one of answer-only, boxed, code, code-complete, code-fence, code-instruct, easyr1, qwen-boxed"),
         ({"data_dir": "/no/such/dir"}, "is not a directory"),
     ],
 )

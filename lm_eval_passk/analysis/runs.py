@@ -54,6 +54,9 @@ class TaskRun:
     # published leaderboard shows per problem and in its footer.
     texts: dict[str, str] = field(default_factory=dict)
     versions: RunVersions | None = None
+    # Each problem's correct flags, one per response in the samples' order (response
+    # lengths split by correct and incorrect, analysis/lengths.py).
+    correct_flags: dict[str, list[bool]] = field(default_factory=dict)
 
     @cached_property
     def votes(self) -> dict[str, VoteCounts]:
@@ -97,6 +100,7 @@ def read_task_run(
         tally.add(row, grading_target(row.doc) if benchmark == "mathvista" else None)
         n, c = run.problems.get(row.problem_id, (0, 0))
         run.problems[row.problem_id] = (n + len(row.correct), c + sum(row.correct))
+        run.correct_flags.setdefault(row.problem_id, []).extend(row.correct)
         if row.problem_id not in run.fields:
             run.fields[row.problem_id] = problem_fields(row.doc)
             run.texts[row.problem_id] = problem_text(row.doc)

@@ -30,6 +30,7 @@ def add_commands(commands: Any) -> None:
     add_reading_options(report)
     add_output_options(report, ["table", "json", "markdown", "csv"])
     add_by_option(report)
+    add_measurement_options(report)
 
     compare = commands.add_parser("compare", help="a base model against one or more RL-trained descendants")
     compare.add_argument("base", type=Path, metavar="BASE", help="the base model's run directory")
@@ -37,6 +38,7 @@ def add_commands(commands: Any) -> None:
     add_reading_options(compare)
     add_output_options(compare, ["table", "json", "markdown", "csv"])
     add_by_option(compare)
+    add_measurement_options(compare)
 
     temperature = commands.add_parser(
         "temperature", help="pass@k of each model at each sampling temperature, and the best-temperature envelope"
@@ -85,9 +87,11 @@ def run_report(args: argparse.Namespace) -> None:
     distributions.add_to_report(document, runs)
     warn(breakdown.add_to_report(document, runs, args.by, settings))
     perplexity.add_to_report(document, runs)
+    warn(add_measurements_to_report(document, runs, args, settings))
     emit_with_sections(document, args, render.report_text, render.report_csv, plots.report_figures, "report", [
         (sections.report_sections, figures.report_figures, sections.write_csvs),
         (perplexity.perplexity_text, perplexity.perplexity_figures, perplexity.write_csv),
+        *measurement_sections(),
     ])  # fmt: skip
 
 
@@ -109,6 +113,7 @@ def run_compare(args: argparse.Namespace) -> None:
     settings = bootstrap_settings(args)
     document = summary.compare(base, rls, settings)
     perplexity.add_to_compare(document, base, rls)
+    warn(add_measurements_to_compare(document, base, rls, args, settings))
     perplexity_section: Section = (perplexity.perplexity_text, perplexity.perplexity_figures, perplexity.write_csv)
     if len(rls) == 1:  # the two-run tables and figures, with histograms and breakdowns
         (rl,) = rls
@@ -116,6 +121,7 @@ def run_compare(args: argparse.Namespace) -> None:
         warn(breakdown.add_to_compare(document, base, rl, args.by, settings))
         emit_with_sections(document, args, render.compare_text, render.compare_csv, plots.compare_figures, "compare", [
             (sections.compare_sections, figures.compare_figures, sections.write_csvs), perplexity_section,
+            *measurement_sections(),
         ])  # fmt: skip
         return
     if args.by:
@@ -127,6 +133,7 @@ def run_compare(args: argparse.Namespace) -> None:
 
     emit_with_sections(document, args, many.compare_text, many.compare_csv, many.compare_figures, "compare", [
         perplexity_section, (lambda d, markdown=False: "", lambda d, out: [], write_summary),
+        *measurement_sections(),
     ])  # fmt: skip
 
 
@@ -191,3 +198,105 @@ def run_demo(args: argparse.Namespace) -> None:
         ["compare", str(base), str(rl), "--out", str(args.out / "compare")]
     )
     run_compare(compare_args)
+
+
+# Answer diversity, response length and guessable problems (issue 26; docs/ANALYSIS.md).
+
+
+def add_measurement_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--exclude-guessable", metavar="GUESS_RUN|IDS",
+        help="also show pass@k without the guessable problems: those an answer-only run (lm_eval with "
+             "--metadata prompt answer-only) hits at a rate in (0, --threshold), or hits at all when the gold "
+             "is in the statement or a common answer; or a file of problem ids, or comma-separated ids",
+    )
+    parser.add_argument("--threshold", type=float, default=None,
+                        help="--exclude-guessable GUESS_RUN: answer-only hit rates below this are guesses "
+                             "(default 0.05, Yue et al. 2025 Appendix D.2)")
+    parser.add_argument("--tokenizer", metavar="NAME_OR_PATH",
+                        help="count response lengths in this Hugging Face tokenizer's tokens (a hub name or a "
+                             "local directory), and count responses that hit max_gen_toks; default: characters")
+
+
+def _length_unit(args: argparse.Namespace) -> Any:
+    from lm_eval_passk.analysis import lengths
+
+    return lengths.tokens(args.tokenizer) if args.tokenizer else lengths.characters()
+
+
+def _exclusions(args: argparse.Namespace, problems: dict[str, set[str]]) -> tuple[dict[str, Any], list[str]]:
+    """The problems --exclude-guessable removes, per task, and warnings."""
+    from lm_eval_passk.analysis import guessable
+
+    source = args.exclude_guessable
+    if source is None:
+        if args.threshold is not None:
+            raise ValueError("--threshold applies to --exclude-guessable GUESS_RUN; give the answer-only run too")
+        return {}, []
+    if Path(source).is_dir():
+        threshold = guessable.GUESS_THRESHOLD if args.threshold is None else args.threshold
+        if not 0 < threshold <= 1:
+            raise ValueError(f"--threshold must lie in (0, 1], got {threshold}")
+        return guessable.from_answer_only_run(Path(source), threshold, args.regrade, args.grader), []
+    if args.threshold is not None:
+        raise ValueError(f"--threshold applies to an answer-only run directory; {source} is not a directory")
+    where, ids = guessable.read_listed_ids(source)
+    exclusions, unknown = guessable.from_listed_ids(where, ids, problems)
+    if len(unknown) == len(set(ids)):  # a mistyped run directory reads as one unknown id
+        raise ValueError(
+            f"--exclude-guessable {source}: not a run directory or a file, and no run has a problem with "
+            f"{'that id' if len(unknown) == 1 else 'any of those ids'}"
+        )
+    warnings = [f"--exclude-guessable: {len(unknown)} ids are in no run: {', '.join(unknown[:10])}"] if unknown else []
+    return exclusions, warnings
+
+
+def add_measurements_to_report(
+    document: dict[str, Any], runs: list[Any], args: argparse.Namespace, settings: Any
+) -> list[str]:
+    """Add answer diversity, response lengths and (with --exclude-guessable) the curves
+    without the guessable problems; return warnings."""
+    from lm_eval_passk.analysis import diversity, filtered, lengths
+
+    problems: dict[str, set[str]] = {}
+    for run in runs:
+        problems.setdefault(run.task, set()).update(run.problems)
+    exclusions, warnings = _exclusions(args, problems)
+    diversity.add_to_report(document, runs)
+    lengths.add_to_report(document, runs, _length_unit(args))
+    if exclusions:
+        warnings += filtered.add_to_report(document, runs, exclusions, settings)
+    return warnings
+
+
+def add_measurements_to_compare(
+    document: dict[str, Any], base: list[Any], rls: list[list[Any]], args: argparse.Namespace, settings: Any
+) -> list[str]:
+    """As add_measurements_to_report, for compare's base and RL runs."""
+    from lm_eval_passk.analysis import diversity, filtered, lengths
+
+    problems: dict[str, set[str]] = {}
+    for run in [*base, *(run for runs in rls for run in runs)]:
+        problems.setdefault(run.task, set()).update(run.problems)
+    exclusions, warnings = _exclusions(args, problems)
+    diversity.add_to_compare(document, base, rls)
+    lengths.add_to_compare(document, base, rls, _length_unit(args))
+    if exclusions:
+        warnings += filtered.add_to_compare(document, base, rls, exclusions, settings)
+    return warnings
+
+
+def measurement_sections() -> list[Section]:
+    """The text, figures and CSV files of answer diversity, response length and the
+    guessable problems, after report's and compare's other sections."""
+    from lm_eval_passk.analysis import (
+        render_diversity,
+        render_guessable,
+        render_lengths,
+    )
+
+    return [
+        (render_diversity.diversity_text, render_diversity.diversity_figures, render_diversity.write_csv),
+        (render_lengths.lengths_text, render_lengths.lengths_figures, render_lengths.write_csv),
+        (render_guessable.guessable_text, render_guessable.guessable_figures, render_guessable.write_csv),
+    ]

@@ -35,6 +35,10 @@ PROMPTS: dict[str, str] = {
         "Please provide a self-contained Python script that solves the following problem "
         "in a markdown code block:\n```\n{problem}\n```\n"
     ),
+    # `answer-only`, for finding guessable problems (analysis/guessable.py): the problem,
+    # then the model's turn opened with "The final answer is \boxed{" (response prefix
+    # below), so it answers at once, without reasoning, in a few tokens.
+    "answer-only": "{problem}\n",
 }
 DEFAULT_PROMPT = "boxed"
 # Which prompts fit which kind of task: a math prompt asks for a boxed answer, which a code
@@ -42,7 +46,7 @@ DEFAULT_PROMPT = "boxed"
 # mark wrong. A task's kind is the kind of its default prompt (its YAML's metadata
 # `prompt`, else DEFAULT_PROMPT).
 PROMPT_KINDS: dict[str, tuple[str, ...]] = {
-    "math": ("boxed", "qwen-boxed", "easyr1"),
+    "math": ("boxed", "qwen-boxed", "easyr1", "answer-only"),
     "code": ("code", "code-fence"),
     "function": ("code-complete", "code-instruct"),
 }
@@ -53,12 +57,20 @@ RESPONSE_PREFIXES = {
         "Below is a Python script with a self-contained function that solves the problem "
         "and passes corresponding tests:\n```python\n"
     ),
+    "answer-only": "The final answer is \\boxed{",
 }
 # Stop sequences a prompt adds to the task's `until`. A base model continuing a function
 # goes on to write the next problem or a test harness, up to max_gen_toks (16,384):
 # EvalPlus's direct-completion stops, less "\ndef " and "\nclass " (an MBPP+ answer is a
 # whole program, which may define helpers after an import).
 RESPONSE_STOPS = {"code-complete": ("\nif __name__", "\nprint(", "\nassert ", '\n"""')}
+# An answer-only response is the answer and its closing brace, on the prefix's line: a new
+# line is the model going on to something else.
+RESPONSE_STOPS["answer-only"] = ("\n",)
+# max_gen_toks a prompt sets in place of the template's 16,384 (--gen_kwargs still wins).
+# The longest MATH500 gold answer is 53 characters (AIME's 3, AMC23's 6): 64 tokens hold
+# it and its closing brace at one character per token or more.
+RESPONSE_MAX_GEN_TOKS = {"answer-only": 64}
 
 
 def render_prompt(name: str, problem: str) -> str:

@@ -19,7 +19,11 @@ from lm_eval_passk.run_format import PROBLEM_ID, RESULTS_BLOCK, GradingSettings
 from lm_eval_passk.tasks._common.dataset import BenchmarkLoader
 from lm_eval_passk.tasks._common.filter import GradeAllResponses, GradedResponses
 from lm_eval_passk.tasks._common.options import check_prompt_fits, read_options
-from lm_eval_passk.tasks._common.prompts import RESPONSE_PREFIXES, RESPONSE_STOPS
+from lm_eval_passk.tasks._common.prompts import (
+    RESPONSE_MAX_GEN_TOKS,
+    RESPONSE_PREFIXES,
+    RESPONSE_STOPS,
+)
 
 # Per problem, besides pass@k: the counts the estimator used, whether all n responses
 # were identical (its mean over problems is the run's degenerate-sampling mark) and the
@@ -68,6 +72,10 @@ class PassKTask(ConfigurableTask):
         if self.options.prompt in RESPONSE_STOPS:
             generation = dict(config.get("generation_kwargs") or {})
             generation["until"] = [*generation.get("until", []), *RESPONSE_STOPS[self.options.prompt]]
+            config["generation_kwargs"] = generation
+        if self.options.prompt in RESPONSE_MAX_GEN_TOKS:  # answer-only: no room to reason
+            generation = dict(config.get("generation_kwargs") or {})
+            generation["max_gen_toks"] = RESPONSE_MAX_GEN_TOKS[self.options.prompt]
             config["generation_kwargs"] = generation
         # Keep and grade all n responses (lm-eval's default `take_first` keeps only one).
         config["filter_list"] = [
