@@ -16,7 +16,16 @@ import time
 from pathlib import Path
 
 import pytest
-from code_problems import SUM, SUM_CORRECT, fenced, nothing_left_running, row, sandbox_processes  # noqa: F401 (autouse fixture)
+from code_problems import (  # noqa: F401 (autouse fixture)
+    SUM,
+    SUM_CORRECT,
+    descendants,
+    fenced,
+    nothing_left_running,
+    row,
+    sandbox_processes,
+    unheld_slot_uids,
+)
 
 from lm_eval_passk.grading.code import grade_code_many, run_sandboxed, sandbox
 from lm_eval_passk.grading.code.testcases import decode_tests
@@ -238,8 +247,11 @@ print(answers[index] if answers else "nothing")
     assert completed.stdout == b"nothing\n", completed
     # nothing left: each slot uid owns at most its empty per-uid keyrings (user, user
     # session, persistent), once the cleared keys are collected
-    def grown():
-        return {u: n for u, n in _slot_key_counts().items() if n > max(3, before.get(u, 0))}
+    def grown():  # of the uids no grader holds now: another grader's sandbox has keys too
+        return {
+            u: n for u in unheld_slot_uids(sorted(_slot_key_counts()))
+            if (n := _slot_key_counts().get(u, 0)) > max(3, before.get(u, 0))
+        }  # fmt: skip
 
     deadline = time.monotonic() + 3
     while grown() and time.monotonic() < deadline:
@@ -364,17 +376,18 @@ class Message(ctypes.Structure):
 
 
 def _slot_ipc_objects() -> list[str]:
-    """System V objects in the host's namespace owned or created by a sandbox uid."""
+    """System V objects in the host's namespace owned or created by a sandbox uid, of the
+    uids no grader holds (read while holding each): another grader's sandbox may have some."""
     found = []
-    for kind in ("shm", "msg", "sem"):
-        with open(f"/proc/sysvipc/{kind}") as listing:
-            header, *entries = listing.read().splitlines()
-        at_uid, at_cuid = header.split().index("uid"), header.split().index("cuid")
-        for entry in entries:
-            fields = entry.split()
-            uids = {int(fields[at_uid]), int(fields[at_cuid])}
-            if any(sandbox.SLOT_UID_BASE <= u < sandbox.SLOT_UID_BASE + sandbox.SLOT_COUNT for u in uids):
-                found.append(f"{kind}: {entry.strip()}")
+    for held in unheld_slot_uids(range(sandbox.SLOT_UID_BASE, sandbox.SLOT_UID_BASE + sandbox.SLOT_COUNT)):
+        for kind in ("shm", "msg", "sem"):
+            with open(f"/proc/sysvipc/{kind}") as listing:
+                header, *entries = listing.read().splitlines()
+            at_uid, at_cuid = header.split().index("uid"), header.split().index("cuid")
+            for entry in entries:
+                fields = entry.split()
+                if held in (int(fields[at_uid]), int(fields[at_cuid])):
+                    found.append(f"{kind}: {entry.strip()}")
     return found
 
 
@@ -551,11 +564,17 @@ if any(os.waitpid(pid, 0)[1] != 0 for pid in children):
 
 
 def _sandbox_cgroups() -> list[str]:
+    """The sandbox cgroups made by this process or one it started (their names carry the
+    maker's pid): another grader's are not this test's."""
     where = sandbox.cgroups.hierarchy()
     assert where is not None
+    ours = {str(pid) for pid in descendants() | {os.getpid()}}
     found = []
     for directory in {where.memory, where.pids} - {None}:
-        found += [p.name for p in directory.glob(f"{sandbox.cgroups.PREFIX}-*-*")]  # type: ignore[union-attr]
+        found += [
+            p.name for p in directory.glob(f"{sandbox.cgroups.PREFIX}-*-*")  # type: ignore[union-attr]
+            if p.name.removeprefix(f"{sandbox.cgroups.PREFIX}-").split("-")[0] in ours
+        ]  # fmt: skip
     return found
 
 
