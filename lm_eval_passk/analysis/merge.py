@@ -182,10 +182,11 @@ def check_distinct_jobs(shards: Sequence[Shard]) -> None:
         for job in _jobs(shard):
             for other_shard, other in seen:
                 same_problems = None in (job["shard"], other["shard"]) or job["shard"] == other["shard"]
-                if other_shard is not shard and same_problems and job["seeds"] == other["seeds"]:
+                known = any(seed is not None for seed in (job["seeds"] or {}).values())  # else the responses tell
+                if other_shard is not shard and same_problems and known and job["seeds"] == other["seeds"]:
                     raise MergeError(
                         f"{shard.samples.task}: {where(other_shard, other)} and {where(shard, job)} were run "
-                        f"with the same seeds ({job['seeds']}): the same samples twice. Give each shard "
+                        f"with the same seeds ({job['seeds']}) on the same problems: the same samples twice? Give each shard "
                         "its own seed (docs/SCALE.md), or pass --allow-duplicates to merge them anyway"
                     )
             seen.append((shard, job))
