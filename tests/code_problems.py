@@ -5,14 +5,15 @@ process started."""
 from __future__ import annotations
 
 import base64
-import ctypes
 import fcntl
 import json
 import os
 import pickle
+import threading
 import time
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -93,10 +94,10 @@ def fenced(code: str, before: str = "Here is my solution.\n", after: str = "\nDo
 
 
 # Several graders share a node (a second CI job, an evaluation on the same GPUs): what the
-# fixtures below check is limited to what this test process started, never everything that
-# runs as a sandbox uid.
-
-PR_SET_CHILD_SUBREAPER = 36
+# fixtures below check is what this test process started, or what runs as a sandbox uid that
+# no grader holds (left over by whoever), never another grader's sandbox at work. Slots are
+# held through lock files (grading/code/sandbox/slots.py): a grader takes the lock before
+# anything runs as the uid, and lets go only after killing what did.
 
 
 def _process_table() -> dict[int, tuple[int, int, bool]]:
@@ -117,8 +118,7 @@ def _process_table() -> dict[int, tuple[int, int, bool]]:
 
 
 def descendants(table: dict[int, tuple[int, int, bool]] | None = None) -> set[int]:
-    """The processes this one started, and theirs, and so on (orphans among them included
-    once `become_subreaper` has run)."""
+    """The processes this one started, and theirs, and so on."""
     table = _process_table() if table is None else table
     children: dict[int, list[int]] = {}
     for pid, (ppid, _, _) in table.items():
@@ -137,30 +137,20 @@ def is_slot_uid(uid: int) -> bool:
     return SLOT_UID_BASE <= uid < SLOT_UID_BASE + SLOT_COUNT
 
 
+def _live_sandbox_processes() -> dict[int, int]:
+    return {pid: uid for pid, (_, uid, zombie) in _process_table().items() if is_slot_uid(uid) and not zombie}
+
+
 def sandbox_processes() -> list[tuple[int, int]]:
-    """(pid, uid) of every live process running as a sandbox uid that this process started
-    (directly or not); another grader's sandboxes on the same machine are not among them."""
+    """(pid, uid) of every live process running as a sandbox uid that this process started,
+    or running as a uid that no grader holds (left over, daemonised out of its sandbox);
+    another grader's sandboxes at work are neither."""
     table = _process_table()
-    return sorted(
-        (pid, table[pid][1]) for pid in descendants(table) if is_slot_uid(table[pid][1]) and not table[pid][2]
-    )
-
-
-def become_subreaper() -> None:
-    """Make this process the one that orphans of its descendants are given to (not init), so
-    that a program that daemonised out of its sandbox still counts as started by this test."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-
-
-def _reap_orphans() -> None:
-    """Collect the ended orphans that became this process's children: they would count
-    against their sandbox uid's process limit."""
-    for pid, (ppid, uid, zombie) in _process_table().items():
-        if ppid == os.getpid() and zombie and is_slot_uid(uid):
-            try:
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
+    mine = descendants(table)
+    found = {pid: uid for pid, (_, uid, zombie) in table.items() if pid in mine and is_slot_uid(uid) and not zombie}
+    for uid in unheld_slot_uids(sorted(set(_live_sandbox_processes().values()))):
+        found |= {pid: u for pid, u in _live_sandbox_processes().items() if u == uid}  # seen while held
+    return sorted(found.items())
 
 
 def unheld_slot_uids(uids: Iterable[int]) -> Iterator[int]:
@@ -179,19 +169,76 @@ def unheld_slot_uids(uids: Iterable[int]) -> Iterator[int]:
             os.close(handle)  # releases the lock
 
 
+def _started_by_this_process(pid: int) -> bool:
+    """Whether `pid` is this process or one of its descendants (its parent chain)."""
+    me = os.getpid()
+    while pid > 1:
+        if pid == me:
+            return True
+        try:
+            with open(f"/proc/{pid}/status", "rb") as status_file:
+                pid = int(status_file.read(2048).split(b"\nPPid:", 1)[1].split(None, 1)[0])
+        except (OSError, IndexError):
+            return False
+    return False
+
+
+@contextmanager
+def slot_uids_taken() -> Iterator[set[int]]:
+    """The sandbox uids that this process or its descendants hold while the block runs,
+    sampled from the slot locks in /proc/locks every few milliseconds: the uids whose
+    leftovers are this test's to check (a very short sandbox may be missed, never another
+    grader's counted)."""
+    directory = _slot_directory()
+    taken: set[int] = set()
+    done = threading.Event()
+
+    def sample() -> None:
+        uid_of: dict[int, int] = {}
+        while not done.wait(0.003):
+            try:
+                with open("/proc/locks") as locks:
+                    lines = locks.read().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                if len(fields) < 6 or fields[1] != "FLOCK":  # a waiter's line has "->" there
+                    continue
+                inode = int(fields[5].rsplit(":", 1)[1])
+                if inode not in uid_of:  # a lock file made meanwhile: look again
+                    uid_of = {os.stat(entry.path).st_ino: int(entry.name.split(".")[0])
+                              for entry in os.scandir(directory) if entry.name.endswith(".lock")}  # fmt: skip
+                if inode in uid_of and _started_by_this_process(int(fields[4])):
+                    taken.add(uid_of[inode])
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield taken
+    finally:
+        done.set()
+        sampler.join()
+
+
+@pytest.fixture
+def taken_slot_uids() -> Iterator[set[int]]:
+    """slot_uids_taken over the whole test."""
+    with slot_uids_taken() as taken:
+        yield taken
+
+
 ROOT = os.geteuid() == 0
 
 
 @pytest.fixture(autouse=True)
 def nothing_left_running():
     """After every test of a module that imports this fixture: no process that the test
-    started runs as a sandbox uid (as root, where they exist)."""
-    if ROOT:
-        become_subreaper()
+    started runs as a sandbox uid, nor any process as a uid that no grader holds (as root,
+    where they exist)."""
     yield
     if ROOT:
         deadline = time.monotonic() + 2
         while sandbox_processes() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert sandbox_processes() == []
-        _reap_orphans()

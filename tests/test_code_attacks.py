@@ -24,6 +24,7 @@ from code_problems import (  # noqa: F401 (autouse fixture)
     nothing_left_running,
     row,
     sandbox_processes,
+    taken_slot_uids,
     unheld_slot_uids,
 )
 
@@ -214,7 +215,7 @@ keyrings = pytest.mark.skipif(
 
 
 @keyrings
-def test_keys_stored_by_one_program_are_gone_for_the_next(engine: Engine) -> None:
+def test_keys_stored_by_one_program_are_gone_for_the_next(engine: Engine, taken_slot_uids: set[int]) -> None:  # noqa: F811 (a fixture)
     answers = _sum_answers()
     before = _slot_key_counts()
     store = KEYS + f"""
@@ -247,11 +248,13 @@ print(answers[index] if answers else "nothing")
     assert completed.stdout == b"nothing\n", completed
     # nothing left: each slot uid owns at most its empty per-uid keyrings (user, user
     # session, persistent), once the cleared keys are collected
-    def grown():  # of the uids no grader holds now: another grader's sandbox has keys too
+    def grown():  # of the uids this test's sandboxes took, read while no grader holds them
         return {
-            u: n for u in unheld_slot_uids(sorted(_slot_key_counts()))
+            u: n for u in unheld_slot_uids(sorted(taken_slot_uids))
             if (n := _slot_key_counts().get(u, 0)) > max(3, before.get(u, 0))
         }  # fmt: skip
+
+    assert taken_slot_uids  # the sandboxes above were seen taking their uids
 
     deadline = time.monotonic() + 3
     while grown() and time.monotonic() < deadline:

@@ -162,6 +162,7 @@ def check_run_has_samples(run: Path, tasks: str | None) -> None:
 
 
 def check_at_least_one(value: int | None, option: str) -> None:
+    """A count option (--votes, --per-problem) is 1 or more where given."""
     if value is not None and value < 1:
         raise ValueError(f"{option} must be at least 1, got {value}")
 
