@@ -13,6 +13,7 @@ from lm_eval_passk.cli.common import check_at_least_one, check_run_has_samples
 DEFAULT_DEVICE = "cuda:0"
 DEVICE_HELP = f"passed to the lm-eval model, e.g. cuda:1 or cpu (default {DEFAULT_DEVICE}, as for lm_eval: the CPU without a GPU)"
 
+
 def add_commands(commands: Any) -> None:
     """The scoring subcommands, each with its handler as `func`."""
     judge = commands.add_parser(
