@@ -1,19 +1,25 @@
 """LiveCodeBench-shaped problems for the code grader's tests, written for them, with the
-dataset's storage format, and a way to see what the sandbox left running."""
+dataset's storage format, and a way to see what the sandbox left running of what this test
+process started."""
 
 from __future__ import annotations
 
 import base64
+import fcntl
 import json
 import os
 import pickle
+import threading
 import time
 import zlib
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from lm_eval_passk.grading.code.sandbox import SLOT_COUNT, SLOT_UID_BASE
+from lm_eval_passk.grading.code.sandbox.slots import _slot_directory
 
 
 def encode_private(tests: list[dict[str, str]]) -> str:
@@ -87,9 +93,16 @@ def fenced(code: str, before: str = "Here is my solution.\n", after: str = "\nDo
     return f"{before}```python\n{code.rstrip()}\n```{after}"
 
 
-def sandbox_processes() -> list[tuple[int, int]]:
-    """(pid, uid) of every live process running as one of the sandbox uids."""
-    found = []
+# Several graders share a node (a second CI job, an evaluation on the same GPUs): what the
+# fixtures below check is what this test process started, or what runs as a sandbox uid that
+# no grader holds (left over by whoever), never another grader's sandbox at work. Slots are
+# held through lock files (grading/code/sandbox/slots.py): a grader takes the lock before
+# anything runs as the uid, and lets go only after killing what did.
+
+
+def _process_table() -> dict[int, tuple[int, int, bool]]:
+    """pid: (parent pid, real uid, zombie) of every process in /proc."""
+    table = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
@@ -97,11 +110,122 @@ def sandbox_processes() -> list[tuple[int, int]]:
             with open(f"/proc/{name}/status", "rb") as status_file:
                 status = status_file.read(2048)
         except OSError:
-            continue
+            continue  # ended meanwhile
+        ppid = int(status.split(b"\nPPid:", 1)[1].split(None, 1)[0])
         uid = int(status.split(b"\nUid:", 1)[1].split(None, 1)[0])
-        if SLOT_UID_BASE <= uid < SLOT_UID_BASE + SLOT_COUNT and b"\nState:\tZ" not in status:
-            found.append((int(name), uid))
+        table[int(name)] = (ppid, uid, b"\nState:\tZ" in status)
+    return table
+
+
+def descendants(table: dict[int, tuple[int, int, bool]] | None = None) -> set[int]:
+    """The processes this one started, and theirs, and so on."""
+    table = _process_table() if table is None else table
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    found: set[int] = set()
+    todo = [os.getpid()]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
     return found
+
+
+def is_slot_uid(uid: int) -> bool:
+    return SLOT_UID_BASE <= uid < SLOT_UID_BASE + SLOT_COUNT
+
+
+def _live_sandbox_processes() -> dict[int, int]:
+    return {pid: uid for pid, (_, uid, zombie) in _process_table().items() if is_slot_uid(uid) and not zombie}
+
+
+def sandbox_processes() -> list[tuple[int, int]]:
+    """(pid, uid) of every live process running as a sandbox uid that this process started,
+    or running as a uid that no grader holds (left over, daemonised out of its sandbox);
+    another grader's sandboxes at work are neither."""
+    table = _process_table()
+    mine = descendants(table)
+    found = {pid: uid for pid, (_, uid, zombie) in table.items() if pid in mine and is_slot_uid(uid) and not zombie}
+    for uid in unheld_slot_uids(sorted(set(_live_sandbox_processes().values()))):
+        found |= {pid: u for pid, u in _live_sandbox_processes().items() if u == uid}  # seen while held
+    return sorted(found.items())
+
+
+def unheld_slot_uids(uids: Iterable[int]) -> Iterator[int]:
+    """Each of `uids` that no grader holds now, held while the caller looks at it: what runs
+    as it or belongs to it then is left over, not another grader's sandbox at work."""
+    directory = _slot_directory()
+    for uid in uids:
+        handle = os.open(os.path.join(directory, f"{uid}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # in use by a sandbox, of this test or another grader
+            yield uid
+        finally:
+            os.close(handle)  # releases the lock
+
+
+def _started_by_this_process(pid: int) -> bool:
+    """Whether `pid` is this process or one of its descendants (its parent chain)."""
+    me = os.getpid()
+    while pid > 1:
+        if pid == me:
+            return True
+        try:
+            with open(f"/proc/{pid}/status", "rb") as status_file:
+                pid = int(status_file.read(2048).split(b"\nPPid:", 1)[1].split(None, 1)[0])
+        except (OSError, IndexError):
+            return False
+    return False
+
+
+@contextmanager
+def slot_uids_taken() -> Iterator[set[int]]:
+    """The sandbox uids that this process or its descendants hold while the block runs,
+    sampled from the slot locks in /proc/locks every few milliseconds: the uids whose
+    leftovers are this test's to check (a very short sandbox may be missed, never another
+    grader's counted)."""
+    directory = _slot_directory()
+    taken: set[int] = set()
+    done = threading.Event()
+
+    def sample() -> None:
+        uid_of: dict[int, int] = {}
+        while not done.wait(0.003):
+            try:
+                with open("/proc/locks") as locks:
+                    lines = locks.read().splitlines()
+            except OSError:
+                continue
+            for line in lines:
+                fields = line.split()
+                if len(fields) < 6 or fields[1] != "FLOCK":  # a waiter's line has "->" there
+                    continue
+                inode = int(fields[5].rsplit(":", 1)[1])
+                if inode not in uid_of:  # a lock file made meanwhile: look again
+                    uid_of = {os.stat(entry.path).st_ino: int(entry.name.split(".")[0])
+                              for entry in os.scandir(directory) if entry.name.endswith(".lock")}  # fmt: skip
+                if inode in uid_of and _started_by_this_process(int(fields[4])):
+                    taken.add(uid_of[inode])
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield taken
+    finally:
+        done.set()
+        sampler.join()
+
+
+@pytest.fixture
+def taken_slot_uids() -> Iterator[set[int]]:
+    """slot_uids_taken over the whole test."""
+    with slot_uids_taken() as taken:
+        yield taken
 
 
 ROOT = os.geteuid() == 0
@@ -109,8 +233,9 @@ ROOT = os.geteuid() == 0
 
 @pytest.fixture(autouse=True)
 def nothing_left_running():
-    """After every test of a module that imports this fixture: no process runs as a sandbox
-    uid (as root, where they exist)."""
+    """After every test of a module that imports this fixture: no process that the test
+    started runs as a sandbox uid, nor any process as a uid that no grader holds (as root,
+    where they exist)."""
     yield
     if ROOT:
         deadline = time.monotonic() + 2

@@ -287,7 +287,7 @@ def test_leaderboard_rejects_a_k_that_is_not_a_positive_integer(two_runs, k: str
 
 def test_leaderboard_says_what_a_dash_means(tmp_path: Path, capsys) -> None:
     """n = 8 and n = 4 runs: `-` at k > n, explained under the table; any k <= n is
-    computed, powers of two or not; CSV leaves the cell empty."""
+    computed, powers of two or not; CSV says `above n` there and leaves no-run cells empty."""
     base = write_run(tmp_path / "base", "org/base", BASE)
     small = write_run(tmp_path / "small", "org/small", {"p1": (4, 1), "p2": (4, 0)})
     other = write_run(tmp_path / "other", "org/other", {"q1": (8, 2)}, task="other_passk")
@@ -307,7 +307,7 @@ def test_leaderboard_says_what_a_dash_means(tmp_path: Path, capsys) -> None:
         ),
     ]
     csv_lines = run_cli("leaderboard", *runs, "--k", "3,8", "--format", "csv", capsys=capsys)[1].splitlines()
-    assert csv_lines[2] == "org/small,37.5,,,"
+    assert csv_lines[2] == "org/small,37.5,above n,,"
     no_dash = run_cli("leaderboard", runs[0], "--k", "1", capsys=capsys)[1]
     assert "`-`" not in no_dash and len(no_dash.splitlines()) == 3
 

@@ -151,8 +151,8 @@ print(open("inside.txt").read())
     assert completed.exit_code == 0 and b"the working directory is writable" in completed.stdout
     for target in targets:
         assert not os.path.exists(target), f"{target} reached the host"
-    for name_in_repo in os.listdir(REPO):
-        assert "lm_eval_passk_attack" not in name_in_repo
+    for name_in_repo in os.listdir(REPO):  # this test's name: another suite beside it has its own
+        assert name not in name_in_repo
 
 
 @pytest.mark.parametrize("mode", ["bwrap", "fallback"])

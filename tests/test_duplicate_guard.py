@@ -144,15 +144,16 @@ def long_reasoning(number: int) -> str:
     return f"{steps} So the answer is \\boxed{{{2 if number % 3 else 3}}}."
 
 
-def stub_run(tiny_model: Path, work: Path, texts: list[str]) -> dict:
+def stub_run(tiny_model: Path, work: Path, texts: list[str], seed: int | None = None) -> dict:
     """One `lm_eval --model vllm` run of math500_passk (n = 8) whose engine answers `texts`
-    in turn; its log, results and samples."""
+    in turn (with `seed`, the engine's seed, as a shard is given); its log, results and samples."""
     (work / "texts.json").write_text(json.dumps(texts))
     env = offline_env(work / "raw", extra_pythonpath=STUB_DIR)
     env.update(VLLM_STUB_RESPONSES=str(work / "texts.json"), VLLM_STUB_LOG=str(work / "stub.jsonl"))
     result = run_lm_eval(
         lm_eval_args(
-            "vllm", f"pretrained={tiny_model},max_model_len=17000", "math500_passk",
+            "vllm", f"pretrained={tiny_model},max_model_len=17000" + (f",seed={seed}" if seed is not None else ""),
+            "math500_passk",
             {"n": N, "data_dir": str(FIXTURE_DATA)}, work / "out", "--batch_size", "auto",
         ),
         env=env,

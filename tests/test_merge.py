@@ -94,11 +94,40 @@ def test_the_same_shard_twice_is_refused(shards: list[Path], tmp_path: Path, cap
     shutil.copytree(shards[0], copy)
     code, _, err = run_cli(capsys, "merge", str(shards[0]), str(copy), "--out", str(tmp_path / "m"))
     assert code == 2
+    assert "the same seeds" in err and "--allow-duplicates" in err
+    assert not (tmp_path / "m").exists()  # nothing left behind
+    # The seeds alone do not tell: a copy that claims another seed is still caught by its responses.
+    (results_file,) = copy.rglob("results_*.json")
+    results = json.loads(results_file.read_text())
+    results["config"]["random_seed"] = 999
+    results_file.write_text(json.dumps(results))
+    code, _, err = run_cli(capsys, "merge", str(shards[0]), str(copy), "--out", str(tmp_path / "m"))
+    assert code == 2
     assert "identical responses" in err and "--allow-duplicates" in err
-    assert not list((tmp_path / "m").rglob("samples_*"))  # nothing half-written
-    code, _, err = run_cli(capsys, "merge", str(shards[0]), str(copy), "--out", str(tmp_path / "m2"), "--allow-duplicates")
+    assert not (tmp_path / "m").exists()  # nothing half-written, no folder left
+    code, _, err = run_cli(capsys, "merge", str(shards[0]), str(copy), "--out", str(tmp_path / "m"), "--allow-duplicates")
     assert code == 0, err
-    assert all(row["n_samples"] == 8 for row in samples_rows(tmp_path / "m2"))
+    assert all(row["n_samples"] == 8 for row in samples_rows(tmp_path / "m"))
+
+
+def test_a_merged_run_with_one_of_its_own_shards_is_refused(shards: list[Path], tmp_path: Path, capsys) -> None:
+    """The same job twice through `merged_from`: a merged run and one of its shards, or a
+    merge of merges and a shard inside it; refused before anything is written."""
+    assert main(["merge", str(shards[0]), str(shards[1]), "--out", str(tmp_path / "01")]) == 0
+    assert main(["merge", str(shards[2]), str(shards[3]), "--out", str(tmp_path / "23")]) == 0
+    assert main(["merge", str(tmp_path / "01"), str(tmp_path / "23"), "--out", str(tmp_path / "all")]) == 0
+    capsys.readouterr()
+    (tmp_path / "empty").mkdir()
+    for inputs, out in (([shards[0], tmp_path / "01"], tmp_path / "again"), ([tmp_path / "all", shards[3]], tmp_path / "empty")):
+        code, out_text, err = run_cli(capsys, "merge", *map(str, inputs), "--out", str(out))
+        assert code == 2 and out_text == "", err
+        (line,) = err.splitlines()
+        assert "the same seeds" in line and "--allow-duplicates" in line and str(inputs[1]) in line
+        assert f"merged from {shards[0] if out.name == 'again' else shards[3]}" in line
+        assert not out.exists() or list(out.iterdir()) == []  # as it was
+    (results_file,) = (tmp_path / "all").rglob("results_*.json")
+    jobs = json.loads(results_file.read_text())["configs"]["aime24_passk"]["passk"]["merged_from"]
+    assert sorted(job["run"] for job in jobs) == sorted(map(str, shards))  # the jobs, through both merges
 
 
 def altered_copy(run: Path, out: Path, task: str | None = None, grader: str | None = None) -> Path:
@@ -193,9 +222,9 @@ def test_the_duplicate_guard_fires_on_merged_repeats_and_not_on_distinct_shards(
     texts = [long_reasoning(i) for i in range(PROBLEMS * N)]
     others = [long_reasoning(i) for i in range(PROBLEMS * N, 2 * PROBLEMS * N)]
     runs = {name: tmp_path / name for name in ("a", "a-again", "b")}
-    for name, drawn in (("a", texts), ("b", others)):
+    for name, drawn, seed in (("a", texts, 1), ("b", others, 2)):
         runs[name].mkdir()
-        stub_run(tiny_model, runs[name], drawn)
+        stub_run(tiny_model, runs[name], drawn, seed)
     # The same seed twice draws the same responses: a copy of the run is that second job.
     shutil.copytree(runs["a"], runs["a-again"])
     capsys.readouterr()

@@ -9,7 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lm_eval_passk.analysis.plots import _pyplot, _save, cot_figure, curves_figure
+from lm_eval_passk.analysis.plots import (
+    _pyplot,
+    _save,
+    cot_figure,
+    coverage_n,
+    curves_figure,
+)
 from lm_eval_passk.analysis.render import (
     ABOVE_N,
     _above_n_note,
@@ -122,7 +128,8 @@ def coverage_figure(task: str, comparison: dict[str, Any], directory: Path) -> l
     axes.set_xticks(range(len(models)), models, rotation=30 if len(models) > 3 else 0, ha="right" if len(models) > 3 else "center")
     axes.yaxis.get_major_locator().set_params(integer=True)  # counts of problems
     axes.set_ylabel("problems")
-    axes.set_title(f"{task}: coverage at k = n against base {comparison['base']['model']}")
+    n = coverage_n(comparison["base"]["n"], [pair["rl"]["n"] for pair in comparison["comparisons"].values()])
+    axes.set_title(f"{task}: coverage at k = n ({n}) against base {comparison['base']['model']}")
     axes.legend(fontsize=7)
     paths = _save(figure, directory, f"coverage_{task}")
     plt.close(figure)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import shutil
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
@@ -155,6 +156,42 @@ def check_mergeable(shards: Sequence[Shard]) -> None:
         raise MergeError(f"{task}: problem shards of different splits ({', '.join(named)})")
 
 
+def _jobs(shard: Shard) -> list[dict[str, Any]]:
+    """The lm_eval jobs an input run is made of: itself, or for a merged run the jobs its
+    `merged_from` records, each with its problem shard and seeds."""
+    merged = shard.block.get("merged_from")
+    if merged:
+        return list(merged)
+    return [
+        {
+            "run": str(shard.run), "samples": str(shard.samples.path), "shard": shard.problem_shard,
+            "n": shard.block.get("n"), "seeds": shard.seeds(),
+        }
+    ]  # fmt: skip
+
+
+def check_distinct_jobs(shards: Sequence[Shard]) -> None:
+    """No job is in two inputs: two runs with the same seeds on the same problems draw the
+    same samples (a merged run and one of its own shards, a shard given twice)."""
+
+    def where(shard: Shard, job: dict[str, Any]) -> str:
+        return str(shard.run) if job["run"] == str(shard.run) else f"{shard.run} (merged from {job['run']})"
+
+    seen: list[tuple[Shard, dict[str, Any]]] = []
+    for shard in shards:
+        for job in _jobs(shard):
+            for other_shard, other in seen:
+                same_problems = None in (job["shard"], other["shard"]) or job["shard"] == other["shard"]
+                known = any(seed is not None for seed in (job["seeds"] or {}).values())  # else the responses tell
+                if other_shard is not shard and same_problems and known and job["seeds"] == other["seeds"]:
+                    raise MergeError(
+                        f"{shard.samples.task}: {where(other_shard, other)} and {where(shard, job)} were run "
+                        f"with the same seeds ({job['seeds']}) on the same problems: the same samples twice? Give each shard "
+                        "its own seed (docs/SCALE.md), or pass --allow-duplicates to merge them anyway"
+                    )
+            seen.append((shard, job))
+
+
 def _response_digest(responses: list[Any]) -> bytes:
     return hashlib.blake2b(json.dumps(responses).encode(), digest_size=16).digest()
 
@@ -272,13 +309,7 @@ def _task_results(merge: TaskMerge) -> tuple[dict[str, Any], dict[str, Any]]:
             }
             for pid, (pn, pc) in counts.items()
         },
-        "merged_from": [
-            {
-                "run": str(s.run), "samples": str(s.samples.path), "shard": s.problem_shard,
-                "n": s.block.get("n"), "seeds": s.seeds(),
-            }
-            for s in merge.shards
-        ],
+        "merged_from": [job for s in merge.shards for job in _jobs(s)],
         "duplicated": merge.duplicated,
     }
     return entry, block
@@ -291,7 +322,24 @@ class MergeSummary:
 
 
 def merge_runs(runs: Sequence[Path], out: Path, allow_duplicates: bool = False) -> MergeSummary:
-    """Merge the latest samples of each task of `runs` into a new run directory under `out`."""
+    """Merge the latest samples of each task of `runs` into a new run directory under `out`;
+    a refused or failed merge leaves `out` as it found it (absent or empty)."""
+    if out.exists() and not out.is_dir():
+        raise MergeError(f"{out}: exists and is not a directory")
+    was_there = out.exists()
+    was_empty = was_there and not any(out.iterdir())
+    try:
+        return _merge_into(runs, out, allow_duplicates)
+    except BaseException:
+        if not was_there:
+            shutil.rmtree(out, ignore_errors=True)
+        elif was_empty:  # what this merge made in it
+            for entry in out.iterdir():
+                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+        raise
+
+
+def _merge_into(runs: Sequence[Path], out: Path, allow_duplicates: bool) -> MergeSummary:
     if len(runs) < 2:
         raise MergeError("merge needs at least two runs")
     found = [(run, samples_files(run)) for run in runs]
@@ -305,6 +353,11 @@ def merge_runs(runs: Sequence[Path], out: Path, allow_duplicates: bool = False) 
             raise MergeError(f"task differs between {first_run} ({', '.join(first_tasks)}) and {run} ({', '.join(tasks)})")
     if out.exists() and any(out.iterdir()):
         raise MergeError(f"{out}: exists and is not empty")
+    for task in first_tasks:  # every refusal that the inputs' files allow, before writing
+        shards = [Shard(run, files[task], _read_results(files[task])) for run, files in found]
+        check_mergeable(shards)
+        if not allow_duplicates:
+            check_distinct_jobs(shards)
     date = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime()) + ".000000"
     summary = MergeSummary(out, {})
     results: dict[str, Any] | None = None

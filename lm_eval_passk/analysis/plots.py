@@ -124,8 +124,16 @@ def majority_figure(task: str, series: list[tuple[str, dict[str, Any]]], directo
     return paths
 
 
-def coverage_figure(task: str, coverage: dict[str, Any], directory: Path) -> list[Path]:
-    """Problems solved at k = n by both, the base model only, the RL model only, neither."""
+def coverage_n(base_n: int, rl_ns: list[int]) -> str:
+    """The n that "coverage at k = n" means: one number where every run has it."""
+    if set(rl_ns) == {base_n}:
+        return f"n = {base_n}"
+    return f"base n = {base_n}, rl n = {'/'.join(map(str, sorted(set(rl_ns))))}"
+
+
+def coverage_figure(task: str, coverage: dict[str, Any], directory: Path, n: str) -> list[Path]:
+    """Problems solved at k = n by both, the base model only, the RL model only, neither;
+    `n` says which n (coverage_n)."""
     plt = _pyplot()
     figure, axes = plt.subplots(figsize=(5, 3.5))
     names = ["both", "base_only", "rl_only", "neither"]
@@ -134,7 +142,7 @@ def coverage_figure(task: str, coverage: dict[str, Any], directory: Path) -> lis
     axes.bar_label(bars)
     axes.set_ylim(0, max(values) * 1.15 + 1)  # room for the labels above the bars
     axes.set_ylabel("problems")
-    axes.set_title(f"{task}: coverage at k = n")
+    axes.set_title(f"{task}: coverage at k = n ({n})")
     paths = _save(figure, directory, f"coverage_{task}")
     plt.close(figure)
     return paths
@@ -160,5 +168,6 @@ def compare_figures(document: dict[str, Any], directory: Path) -> list[Path]:
         paths += curves_figure(task, series, directory)
         paths += cot_figure(task, series, directory)
         paths += majority_figure(task, series, directory)
-        paths += coverage_figure(task, comparison["coverage"], directory)
+        n = coverage_n(comparison["base"]["n"], [comparison["rl"]["n"]])
+        paths += coverage_figure(task, comparison["coverage"], directory, n)
     return paths

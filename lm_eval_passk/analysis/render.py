@@ -33,6 +33,7 @@ def _grid(headers: list[str], rows: list[list[str]], markdown: bool) -> str:
 # Cells with no value: k above the run's n, or (leaderboard) a model with no run on a task.
 ABOVE_N = "-"
 NO_RUN = ""
+CSV_ABOVE_N = "above n"  # a CSV has no legend line: the cell says it
 _ABOVE_N_MEANING = "k is above the run's n (samples per problem), where pass@k is undefined"
 
 
@@ -231,7 +232,7 @@ def leaderboard_markdown(document: dict[str, Any], ks: list[int]) -> str:
 
 
 def leaderboard_csv(document: dict[str, Any], ks: list[int]) -> str:
-    """The leaderboard as CSV: an empty cell where there is no value (k above the run's
-    n, or no run of that model on that task)."""
-    headers, rows = leaderboard_rows(document, ks, above_n="", no_run="")
+    """The leaderboard as CSV: "above n" where k is above the run's n, an empty cell where
+    that model has no run of that task."""
+    headers, rows = leaderboard_rows(document, ks, above_n=CSV_ABOVE_N, no_run="")
     return _csv([headers, *rows])

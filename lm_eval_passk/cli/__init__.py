@@ -10,13 +10,13 @@ from collections.abc import Sequence
 from lm_eval_passk import __version__
 from lm_eval_passk._discovery import TASKS_DIR
 from lm_eval_passk.cli import analysis, scale, scoring
-from lm_eval_passk.cli.common import GRADER_NAMES
+from lm_eval_passk.cli.common import GRADER_NAMES, OneLineErrorParser
 
 __all__ = ["GRADER_NAMES", "build_parser", "main"]
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineErrorParser(
         prog="lm-eval-passk",
         description="Large-k pass@k tasks and analysis for lm-evaluation-harness.",
     )

@@ -14,10 +14,13 @@ from lm_eval_passk.cli.common import (
     add_output_options,
     add_reading_options,
     bootstrap_settings,
+    check_out_directory,
+    dropped_task_warnings,
     emit,
     emit_with_sections,
     json_text,
     k_values,
+    narrowed_warnings,
     read_runs,
     warn,
 )
@@ -54,7 +57,8 @@ def add_commands(commands: Any) -> None:
     leaderboard.add_argument("--k", type=k_values, default="1,256",
                              help="comma-separated positive k values (default 1,256)")
     add_reading_options(leaderboard)
-    add_output_options(leaderboard, ["markdown", "csv", "json", "html", "model-index"])
+    add_output_options(leaderboard, ["markdown", "csv", "json", "html", "model-index"],
+                       writes="leaderboard.md, .csv and .json (with html: the page, index.html, figures/, problems/)")
     leaderboard.add_argument("--base", action="append", default=[], metavar="BASE=RL",
                              help="declare a base/RL pair of models (repeatable): the JSON and HTML "
                                   "outputs add their crossover k, ΔSE and coverage")
@@ -81,6 +85,7 @@ def run_report(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import figures_distribution as figures
     from lm_eval_passk.analysis import render_distribution as sections
 
+    check_out_directory(args.out)
     runs = [run for directory in read_runs(args.runs, args) for run in directory]
     settings = bootstrap_settings(args)
     document = summary.report(runs, settings)
@@ -107,9 +112,11 @@ def run_compare(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import figures_distribution as figures
     from lm_eval_passk.analysis import render_distribution as sections
 
+    check_out_directory(args.out)
     base, *rls = read_runs([args.base, *args.rl], args)
-    for rl in rls:
+    for path, rl in zip(args.rl, rls):
         warn(summary.same_run_warnings(base, rl))
+        warn(dropped_task_warnings(args.base, {r.task for r in base}, path, {r.task for r in rl}))
     settings = bootstrap_settings(args)
     document = summary.compare(base, rls, settings)
     perplexity.add_to_compare(document, base, rls)
@@ -141,12 +148,15 @@ def run_temperature(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis import temperature
     from lm_eval_passk.analysis.runs import read_run
 
+    check_out_directory(args.out)
     # Not labelled by directory (read_runs): runs of one model at several temperatures
     # share its name, and the temperature tells them apart.
     runs = [
         run for path in args.runs
         for run in read_run(path, regrade=args.regrade, grader=args.grader, judge=args.judge)
     ]
+    for path in args.runs:
+        warn(narrowed_warnings(path))
     document = temperature.temperature_report(runs, bootstrap_settings(args))
     writers = {
         "table": temperature.temperature_text,
@@ -162,6 +172,7 @@ def run_leaderboard(args: argparse.Namespace) -> None:
 
     if args.format == "html" and args.out is None:
         raise ValueError("--format html writes a folder (index.html, figures/, problems/): give --out DIR")
+    check_out_directory(args.out)
     runs = [run for directory in read_runs(args.runs, args) for run in directory]
     models = list(dict.fromkeys(run.model for run in runs))
     pairs = [leaderboard.parse_pair(text, models) for text in args.base]
@@ -190,6 +201,7 @@ def run_leaderboard(args: argparse.Namespace) -> None:
 def run_demo(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis.demo import write_demo_runs
 
+    check_out_directory(args.out)
     base, rl = write_demo_runs(args.out / "runs")
     print(f"wrote two synthetic lm-eval runs: {base} and {rl}\n", file=sys.stderr)
     from lm_eval_passk.cli import build_parser

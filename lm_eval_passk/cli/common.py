@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 GRADER_NAMES = ["default", "strict", "paper"]
 
@@ -28,10 +28,12 @@ def add_reading_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
 
 
-def add_output_options(parser: argparse.ArgumentParser, formats: list[str]) -> None:
+def add_output_options(
+    parser: argparse.ArgumentParser, formats: list[str], writes: str = "tables and plots (PNG, SVG)"
+) -> None:
     parser.add_argument("--format", choices=formats, default=formats[0],
                         help=f"what to print (default {formats[0]})")
-    parser.add_argument("--out", type=Path, help="also write tables and plots (PNG, SVG) to this directory")
+    parser.add_argument("--out", type=Path, help=f"also write {writes} to this directory")
 
 
 def k_values(text: str) -> list[int]:
@@ -67,6 +69,8 @@ def read_runs(paths: list[Path], args: argparse.Namespace) -> list[list[Any]]:
     from lm_eval_passk.analysis.summary import label_runs
 
     runs = [read_run(path, regrade=args.regrade, grader=args.grader, judge=args.judge) for path in paths]
+    for path in paths:
+        warn(narrowed_warnings(path))
     label_runs(list(zip(paths, runs)))
     return runs
 
@@ -95,7 +99,8 @@ def emit(
         if name in writers:
             (args.out / f"{stem}.{suffix}").write_text(writers[name](document))
     written = figures(document, args.out) if figures else []
-    print(f"\nwrote {stem}.* and {len(written)} figures to {args.out}", file=sys.stderr)
+    count = len({path.with_suffix("") for path in written})  # a figure is a PNG and an SVG
+    print(f"\nwrote {stem}.* and {count} figures to {args.out}", file=sys.stderr)
 
 
 def warn(warnings: list[str]) -> None:
@@ -132,3 +137,66 @@ def emit_with_sections(
     if args.out is not None:
         for _, _, write in sections:
             write(document, args.out, stem)
+
+
+# Input checks that several commands make before they read runs or load a model, so that a
+# typo costs one line, not a model load or a printed table.
+
+
+def check_out_directory(out: Path | None) -> None:
+    """`--out` must be a directory or not exist yet."""
+    if out is not None and out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out}: exists and is not a directory")
+
+
+def check_run_has_samples(run: Path, tasks: str | None) -> None:
+    """The run directory holds samples files, and one of each task in `tasks` (comma-separated)."""
+    from lm_eval_passk.run_format import RunError, samples_files
+
+    available = samples_files(run)
+    if not available:
+        raise RunError(f"{run}: no samples_*.jsonl files, nothing to do (was lm_eval run with --log_samples?)")
+    unknown = sorted({task for task in (tasks or "").split(",") if task} - set(available))
+    if unknown:
+        raise RunError(f"{run}: no samples for {', '.join(unknown)} (have: {', '.join(sorted(available))})")
+
+
+def check_at_least_one(value: int | None, option: str) -> None:
+    """A count option (--votes, --per-problem) is 1 or more where given."""
+    if value is not None and value < 1:
+        raise ValueError(f"{option} must be at least 1, got {value}")
+
+
+def narrowed_warnings(run: Path) -> list[str]:
+    """One line per task whose samples files lie in several folders under `run` (a folder
+    of runs, a plan's shard-NNN/ and merged/): only the latest of them is read."""
+    from lm_eval_passk.run_format import SAMPLES_NAME, samples_files
+
+    folders: dict[str, set[Path]] = {}
+    for path in run.rglob("samples_*.jsonl*"):
+        match = SAMPLES_NAME.match(path.name)
+        if match:
+            folders.setdefault(match["task"], set()).add(path.parent)
+    latest = samples_files(run)
+    return [
+        f"{run}: {len(found)} folders hold {task} samples; only the latest is read "
+        f"({latest[task].path}); name each run directory to read them all"
+        for task, found in sorted(folders.items()) if len(found) > 1
+    ]  # fmt: skip
+
+
+def dropped_task_warnings(base: Path, base_tasks: set[str], rl: Path, rl_tasks: set[str]) -> list[str]:
+    """compare reads only the tasks both sides ran: name the ones left out."""
+    warnings = []
+    if missing := sorted(base_tasks - rl_tasks):
+        warnings.append(f"{rl} has no run of {', '.join(missing)} (in {base}): not compared")
+    if extra := sorted(rl_tasks - base_tasks):
+        warnings.append(f"{base} has no run of {', '.join(extra)} (in {rl}): not compared")
+    return warnings
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """A bad option value is one line, as the commands' own errors are, not a usage block."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")

@@ -48,8 +48,10 @@ def add_commands(commands: Any) -> None:
 
 def run_merge(args: argparse.Namespace) -> None:
     from lm_eval_passk.analysis.merge import merge_runs
+    from lm_eval_passk.cli.common import check_out_directory
     from lm_eval_passk.metrics.sampling import repeated_fraction, sampling_is_duplicated
 
+    check_out_directory(args.out)
     summary = merge_runs(args.runs, args.out, allow_duplicates=args.allow_duplicates)
     for task, merge in summary.tasks.items():
         n = sorted({n for n, _ in merge.counts.values()})

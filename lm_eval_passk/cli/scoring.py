@@ -6,6 +6,13 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from lm_eval_passk.cli.common import check_at_least_one, check_run_has_samples
+
+# What `lm_eval` passes as the device when none is given (lm-eval 0.4.13's EvaluatorConfig):
+# hf takes it where a GPU is, and the CPU where none is (HFLM ignores a device it lacks).
+DEFAULT_DEVICE = "cuda:0"
+DEVICE_HELP = f"passed to the lm-eval model, e.g. cuda:1 or cpu (default {DEFAULT_DEVICE}, as for lm_eval: the CPU without a GPU)"
+
 
 def add_commands(commands: Any) -> None:
     """The scoring subcommands, each with its handler as `func`."""
@@ -21,7 +28,7 @@ def add_commands(commands: Any) -> None:
     judge.add_argument("--gen_kwargs", default="", help="judge generation kwargs, e.g. temperature=0.6,max_gen_toks=4096")
     judge.add_argument("--judge_name", help="name recorded with each vote (default: the model and its arguments)")
     judge.add_argument("--batch_size", default="auto", help="passed to the lm-eval model (default auto)")
-    judge.add_argument("--device", help="passed to the lm-eval model, e.g. cuda:0")
+    judge.add_argument("--device", default=DEFAULT_DEVICE, help=DEVICE_HELP)
     judge.add_argument("--no_chat_template", action="store_true", help="send the prompt as plain text")
 
     perplexity = commands.add_parser(
@@ -35,7 +42,7 @@ def add_commands(commands: Any) -> None:
     perplexity.add_argument("--tasks", help="comma-separated tasks of the run to score (default: all)")
     perplexity.add_argument("--scorer_name", help="name recorded with each score (default: the model and its arguments)")
     perplexity.add_argument("--batch_size", default="auto", help="passed to the lm-eval model (default auto)")
-    perplexity.add_argument("--device", help="passed to the lm-eval model, e.g. cuda:0")
+    perplexity.add_argument("--device", default=DEFAULT_DEVICE, help=DEVICE_HELP)
 
     judge.set_defaults(func=run_judge)
     perplexity.set_defaults(func=run_perplexity)
@@ -45,11 +52,28 @@ def run_judge(args: argparse.Namespace) -> None:
     from lm_eval.api.registry import get_model
     from lm_eval.utils import simple_parse_args_string
 
-    from lm_eval_passk.judge.run import DEFAULT_GEN_KWARGS, DEFAULT_TEMPLATE, judge_run
+    from lm_eval_passk.judge.run import (
+        DEFAULT_GEN_KWARGS,
+        DEFAULT_TEMPLATE,
+        judge_run,
+        read_template,
+    )
 
+    check_run_has_samples(args.run, args.tasks)
+    check_at_least_one(args.votes, "--votes")
+    read_template(args.prompt or DEFAULT_TEMPLATE)
     lm = get_model(args.model).create_from_arg_string(
         args.model_args, {"batch_size": args.batch_size, "device": args.device}
     )
+    if not args.no_chat_template:
+        try:  # a model without a chat template fails here, before any vote is asked for
+            lm.apply_chat_template([{"role": "user", "content": "x"}])
+        except ValueError as error:
+            first = str(error).split("!")[0].split(". ")[0]  # transformers' first sentence
+            raise ValueError(
+                f"--model {args.model} {args.model_args}: no chat template to apply ({first}); "
+                "pass --no_chat_template to send the prompt as plain text"
+            ) from None
     results = judge_run(
         args.run,
         lm,
@@ -69,6 +93,8 @@ def run_perplexity(args: argparse.Namespace) -> None:
 
     from lm_eval_passk.perplexity.score import score_run
 
+    check_run_has_samples(args.run, args.tasks)
+    check_at_least_one(args.per_problem, "--per-problem")
     lm = get_model(args.model).create_from_arg_string(
         args.model_args, {"batch_size": args.batch_size, "device": args.device}
     )

@@ -138,6 +138,18 @@ def judge_samples(
     return stats
 
 
+def read_template(path: Path) -> str:
+    """The judge prompt template, which must hold {problem} and {response}."""
+    try:
+        template = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ValueError(f"{path}: cannot read the judge prompt ({error.strerror})") from None
+    missing = [p for p in ("{problem}", "{response}") if p not in template]
+    if missing:
+        raise ValueError(f"{path}: the template lacks {', '.join(missing)}")
+    return template
+
+
 def judge_run(
     run_dir: Path, lm: Any, judge: str, votes: int = 3, tasks: list[str] | None = None,
     template_path: Path = DEFAULT_TEMPLATE, gen_kwargs: dict[str, Any] | None = None, chat: bool = True,
@@ -145,10 +157,7 @@ def judge_run(
     """Judge the latest samples file of each task of a run (or only `tasks`)."""
     if votes < 1:
         raise ValueError("--votes must be at least 1")
-    template = template_path.read_text(encoding="utf-8")
-    missing = [p for p in ("{problem}", "{response}") if p not in template]
-    if missing:
-        raise ValueError(f"{template_path}: the template lacks {', '.join(missing)}")
+    template = read_template(template_path)
     available = samples_files(run_dir)
     chosen = tasks or sorted(available)
     unknown = sorted(set(chosen) - set(available))
