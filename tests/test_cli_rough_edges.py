@@ -189,6 +189,6 @@ def test_figures_are_counted_once_and_leaderboard_help_says_what_out_writes(
     with pytest.raises(SystemExit):
         main(["leaderboard", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
-    assert "--out OUT also write leaderboard.md and leaderboard.csv to this directory" in help_text
+    assert "--out OUT also write leaderboard.md, leaderboard.csv and leaderboard.json" in help_text
     assert main(["leaderboard", str(base), "--out", str(tmp_path / "l")]) == 0
-    assert sorted(p.name for p in (tmp_path / "l").iterdir()) == ["leaderboard.csv", "leaderboard.md"]
+    assert sorted(p.name for p in (tmp_path / "l").iterdir()) == ["leaderboard.csv", "leaderboard.json", "leaderboard.md"]

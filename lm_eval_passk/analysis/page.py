@@ -121,7 +121,9 @@ def task_figures(document: dict[str, Any], task: str, index: int, out: Path) -> 
         if task in pair["tasks"]:
             pair_dir = directory / f"pair-{number}"
             pair_dir.mkdir(exist_ok=True)
-            paths = plots.coverage_figure(task, pair["tasks"][task]["coverage"], pair_dir)
+            runs = document["tasks"][task]
+            n = plots.coverage_n(runs[pair["base"]]["n"], [runs[pair["rl"]]["n"]])
+            paths = plots.coverage_figure(task, pair["tasks"][task]["coverage"], pair_dir, n)
             figures.append(_figure(paths, out, f"coverage at k = n: base {pair['base']}, rl {pair['rl']}"))
     if paths := perplexity.perplexity_figures({"tasks": {task: document["tasks"][task]}}, directory):
         figures.append(_figure(paths, out, "perplexity of each run's responses"))

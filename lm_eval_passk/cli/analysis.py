@@ -58,7 +58,8 @@ def add_commands(commands: Any) -> None:
                              help="comma-separated positive k values (default 1,256)")
     add_reading_options(leaderboard)
     add_output_options(leaderboard, ["markdown", "csv", "json", "html", "model-index"],
-                       writes="leaderboard.md, .csv and .json (with html: the page, index.html, figures/, problems/)")
+                       writes="leaderboard.md, leaderboard.csv and leaderboard.json (with --format html also "
+                            "the page: index.html, figures/, problems/)")
     leaderboard.add_argument("--base", action="append", default=[], metavar="BASE=RL",
                              help="declare a base/RL pair of models (repeatable): the JSON and HTML "
                                   "outputs add their crossover k, ΔSE and coverage")
