@@ -95,6 +95,9 @@ def run_sandboxed(
     for: stop iterating (and close the iterator) to skip the rest. `kind` "stdin": the
     input is the program's stdin, its stdout the result; "functional": the input is a JSON
     list of arguments for `Solution().<func_name>`, the result that call's return value as
-    JSON. A test that times out or prints too much ends its sandbox; a later input starts
+    JSON; "function": `source` defines the function `func_name`, and the one input is a
+    test, JSON {"prompt", "test", "entry_point"}, run in a process of its own against that
+    function (`_function_calls.py`): the result is its verdict (`pass`, `exception <Name>`,
+    ...), exit status 0 only on a pass. A test that times out or prints too much ends its sandbox; a later input starts
     a fresh one."""
     return run_in_box(isolation(require_sandbox), source, inputs, kind, func_name, limits)

@@ -310,12 +310,7 @@ def _run_child(control, test_stdin, output, program, code, arguments, config):
     control.close()
     os.dup2(test_stdin, 0)
     os.close(test_stdin)
-    _prctl(PR_SET_DUMPABLE, 1)  # its own /proc/self/fd again (subprocess reads it)
-    _new_session_keyring()  # nothing an earlier test stored in its session keyring
-    # SIGXCPU (which ends the program) at the soft limit, SIGKILL a second later.
-    resource.setrlimit(resource.RLIMIT_CPU, (config["cpu_seconds"], config["cpu_seconds"] + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _enter_test_process(config, dumpable=True)  # its own /proc/self/fd (subprocess reads it)
     functional = program["kind"] == "functional"
     if functional:  # the method's return value is the answer; its prints are discarded
         result_out = output
@@ -347,6 +342,93 @@ def _run_child(control, test_stdin, output, program, code, arguments, config):
         traceback.print_exc()
         status = 1
     _finish(status)
+
+
+def _enter_test_process(config, dumpable):
+    """A forked child's limits: a fresh session keyring (nothing an earlier test stored in
+    one), CPU time and file size; dumpable only for a program's own process."""
+    _prctl(PR_SET_DUMPABLE, 1 if dumpable else 0)
+    _new_session_keyring()
+    # SIGXCPU (which ends the program) at the soft limit, SIGKILL a second later.
+    resource.setrlimit(resource.RLIMIT_CPU, (config["cpu_seconds"], config["cpu_seconds"] + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _keep_only(descriptors):
+    """Close every descriptor but `descriptors` (0, 1 and 2 always stay)."""
+    kept = sorted({0, 1, 2, *descriptors})
+    for low, high in zip(kept, kept[1:] + [resource.getrlimit(resource.RLIMIT_NOFILE)[0]]):
+        os.closerange(low + 1, high)
+
+
+def _null_stdout():
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+
+def _run_function_test(control, program, code, config):
+    """A function task (`_function_calls.py`): the candidate's process is forked before the
+    test is read, so it never holds a copy of it; the test's process is forked after, not
+    dumpable, and alone holds the verdict pipe. One test per sandbox: a second test would
+    have been in this process's memory when the next candidate's process was forked."""
+    calls = types.ModuleType("function_calls")
+    exec(compile(program["runner"], "function_calls.py", "exec"), calls.__dict__)
+    to_candidate, from_test = os.pipe()
+    to_test, from_candidate = os.pipe()
+    candidate = os.fork()
+    if candidate == 0:
+        try:
+            control.close()
+            _keep_only({to_candidate, from_candidate})
+            _null_stdout()  # the solution's prints; the harness's channel is gone from here
+            _enter_test_process(config, dumpable=True)
+            calls.serve_candidate(
+                to_candidate, from_candidate, program["source"], code, program["func_name"]
+            )
+        finally:
+            os._exit(1)
+    os.close(to_candidate)
+    os.close(from_candidate)
+    payload = _read_message(control)
+    if payload is None:
+        _reap_descendants(config["kill_all"])
+        return
+    reader, writer = os.pipe()
+    started = time.monotonic()
+    test = os.fork()
+    if test == 0:
+        try:
+            control.close()
+            _keep_only({from_test, to_test, writer})
+            _null_stdout()
+            _enter_test_process(config, dumpable=False)  # its memory and pipes stay its own
+            writable = (os.getcwd(), "/tmp", "/var/tmp", "/dev/shm")
+            os.chdir("/")  # not the working directory, where the candidate may write modules
+            sys.path[:] = [p for p in sys.path if os.path.isabs(p) and not _under(p, writable)]
+            sys.path_importer_cache.clear()
+            calls.run_test(from_test, to_test, writer, payload)
+        finally:
+            os._exit(1)
+    payload = None
+    for descriptor in (from_test, to_test, writer):
+        os.close(descriptor)
+    status, usage, seconds = _relay(reader, test, started)
+    _reap_descendants(config["kill_all"])
+    _drain(reader)
+    os.close(reader)
+    trailer = {
+        "exit": os.waitstatus_to_exitcode(status),
+        "seconds": round(seconds, 4),
+        "max_rss_kb": usage.ru_maxrss,
+    }
+    _frame(b"T", json.dumps(trailer).encode())
+
+
+def _under(path, tops):
+    """Whether `path` lies in one of `tops` (where a sandboxed program may plant a module)."""
+    return any(path == top or path.startswith(top.rstrip("/") + "/") for top in tops)
 
 
 def _exit_status(code):
@@ -391,6 +473,9 @@ def main():
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         code = None  # each test's child re-raises it, so the failure reads as a crash
     gc.freeze()  # forked children then share the harness's pages instead of copying them
+    if program["kind"] == "function":
+        _run_function_test(control, program, code, config)
+        return
     while True:
         payload = _read_message(control)
         if payload is None:

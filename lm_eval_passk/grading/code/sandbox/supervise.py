@@ -40,6 +40,7 @@ MAX_FRAME_HEADER = 24  # a tag, a decimal length and a newline
 MAX_FRAME_BYTES = 1 << 20  # the harness frames at most one pipe read (1 MiB) at a time
 BWRAP_PROCESSES = 2  # bubblewrap outside and its init inside: in the pids cgroup, not the uid's
 HARNESS_SOURCE = (Path(__file__).with_name("_harness.py")).read_text(encoding="utf-8")
+FUNCTION_CALLS_SOURCE = Path(__file__).with_name("_function_calls.py").read_text(encoding="utf-8")
 
 
 def run_in_box(
@@ -54,7 +55,10 @@ def run_in_box(
     try:
         for payload in inputs:
             if box is None:
-                box = _Box(how, {"kind": kind, "source": source, "func_name": func_name}, limits)
+                program = {"kind": kind, "source": source, "func_name": func_name}
+                if kind == "function":  # the harness's half for function tasks, as text
+                    program["runner"] = FUNCTION_CALLS_SOURCE
+                box = _Box(how, program, limits)
             completed = box.run(payload)
             if not box.alive:
                 box.close()
