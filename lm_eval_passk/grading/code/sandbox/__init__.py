@@ -53,17 +53,13 @@ from lm_eval_passk.grading.code.sandbox.supervise import (
     run_in_box,
 )
 from lm_eval_passk.grading.code.sandbox.visibility import (
-    CACHE_VARIABLES,
-    HIDDEN,
     PROGRAM_ENVIRONMENT,
     SYSTEM_READ_ONLY,
 )
 
 __all__ = [
-    "CACHE_VARIABLES",
     "GRACE_SECONDS",
     "HARNESS_SOURCE",
-    "HIDDEN",
     "PROGRAM_ENVIRONMENT",
     "SLOT_COUNT",
     "SLOT_UID_BASE",

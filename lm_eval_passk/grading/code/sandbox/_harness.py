@@ -40,7 +40,8 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 
 # The names LiveCodeBench's runner puts in front of every program, so that code graded
 # correct there (LeetCode starter code uses `List` without importing it) runs here too.
@@ -94,10 +95,9 @@ def _new_session_keyring():
 
 def _isolate(config):
     """Without bubblewrap, as root: a network namespace (only a loopback, down), an IPC
-    namespace, a mount namespace in which home directories, /run, caches, the repository and
-    the temporary directories are empty tmpfs (the interpreter mounted back where it was),
-    and a PID namespace. Returns whether the mount namespace could be made (a container may
-    forbid it)."""
+    namespace, a PID namespace and a mount namespace whose root is default-deny, as
+    bubblewrap's is (`_new_root`). Returns whether the mount namespace could be made (a
+    container may forbid it)."""
     try:
         _check(_libc.unshare(CLONE_NEWNET), "unshare network")
     except OSError:
@@ -112,34 +112,75 @@ def _isolate(config):
     except OSError:
         return False
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)  # nothing below leaks to the host
-    keep = {path: os.open(path, os.O_PATH) for path in config["expose"]}
-    for path in config["hide"]:
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    for path, descriptor in keep.items():
-        os.makedirs(path, 0o755, exist_ok=True)
-        _mount(f"/proc/self/fd/{descriptor}", path, None, MS_BIND | MS_REC, None)
-        os.close(descriptor)
-    for path, size in (
-        ("/tmp", config["scratch_bytes"]),
-        ("/var/tmp", 1 << 20),
-        ("/dev/shm", 16 << 20),
-    ):
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
-    _enter_pid_namespace()
+    root = _new_root(config)
+    _enter_pid_namespace(root + "/proc")
+    os.chroot(root)  # the harness drops to the slot uid before any program: no way back out
+    os.chdir("/")
     return True
 
 
-def _enter_pid_namespace():
+# What the fallback's root holds of the host's /dev (bubblewrap's --dev has the same).
+_DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+_NEW_ROOT = "/tmp"  # a mount point that exists everywhere; a tmpfs over it in here only
+
+
+def _new_root(config):
+    """An empty tmpfs into which only the system directories and the interpreter's own are
+    bound, read-only, with a /dev of the usual devices, a 16 MiB /dev/shm and a fresh /tmp:
+    bubblewrap's default-deny view (visibility.bwrap_command), so no other directory of the
+    host (a dataset, a checkout, a cache) can be read. Returns where it is mounted; /proc is
+    mounted in it once the PID namespace exists."""
+    directories, links = {}, {}
+    for path in (*config["system"], *config["expose"]):
+        if os.path.islink(path) and path in config["system"]:
+            links[path] = os.readlink(path)  # /bin -> usr/bin on merged-/usr systems
+        elif os.path.isdir(path) and path not in directories:
+            directories[path] = os.open(path, os.O_PATH)
+    devices = {
+        name: os.open(f"/dev/{name}", os.O_PATH)
+        for name in _DEVICES
+        if os.path.exists(f"/dev/{name}")
+    }
+    root = _NEW_ROOT
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    read_only = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
+    for path in sorted(directories, key=len):  # a directory before what lies inside it
+        target = root + path
+        os.makedirs(target, 0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{directories[path]}", target, None, MS_BIND | MS_REC, None)
+        _mount(None, target, None, read_only, None)
+        os.close(directories[path])
+    for path, destination in links.items():
+        os.symlink(destination, root + path)
+    os.mkdir(root + "/dev", 0o755)
+    _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID, "size=64k,mode=0755")
+    for name, descriptor in devices.items():
+        open(f"{root}/dev/{name}", "w").close()
+        _mount(f"/proc/self/fd/{descriptor}", f"{root}/dev/{name}", None, MS_BIND, None)
+        os.close(descriptor)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):  # fmt: skip
+        os.symlink(target, f"{root}/dev/{name}")
+    os.mkdir(root + "/dev/shm", 0o755)
+    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={16 << 20},mode=1777")
+    os.mkdir(root + "/tmp", 0o755)
+    scratch = f"size={config['scratch_bytes']},mode=1777"
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, scratch)
+    os.mkdir(root + "/proc", 0o555)
+    return root
+
+
+def _enter_pid_namespace(proc):
     """Without bubblewrap, as root: carry on as pid 1 of a new PID namespace, with a /proc of
-    its own, so that a program sees no host process (nor its command line) and everything it
-    starts ends with the sandbox. This process stays outside, waiting, and exits as the
-    namespace's first process did; that one dies with it (PR_SET_PDEATHSIG)."""
+    its own (mounted at `proc`), so that a program sees no host process (nor its command
+    line) and everything it starts ends with the sandbox. This process stays outside,
+    waiting, and exits as the namespace's first process did; that one dies with it
+    (PR_SET_PDEATHSIG). Where the kernel refuses, the host's /proc is bound there."""
     try:
         _check(_libc.unshare(CLONE_NEWPID), "unshare PID")
     except OSError:
-        return  # the host's process table stays visible; leftovers are killed by uid
+        _mount("/proc", proc, None, MS_BIND | MS_REC, None)  # leftovers are killed by uid
+        return
     child = os.fork()
     if child:
         while True:
@@ -152,9 +193,9 @@ def _enter_pid_namespace():
         os._exit(code if code >= 0 else 128 - code)
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     try:  # the host's /proc would show host pids, which mean nothing in here
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    except OSError:
-        pass  # a container that masks parts of /proc refuses a new one: kill(-1) still reaps
+        _mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    except OSError:  # a container that masks parts of /proc refuses a new one
+        _mount("/proc", proc, None, MS_BIND | MS_REC, None)  # kill(-1) still reaps
 
 
 def _limit_ipc(total_bytes):

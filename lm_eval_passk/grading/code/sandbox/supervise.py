@@ -28,8 +28,8 @@ from lm_eval_passk.grading.code.sandbox.rlimits import limits_before_exec
 from lm_eval_passk.grading.code.sandbox.slots import Slot
 from lm_eval_passk.grading.code.sandbox.visibility import (
     PROGRAM_ENVIRONMENT,
+    SYSTEM_READ_ONLY,
     bwrap_command,
-    hidden_paths,
     interpreter_paths,
 )
 
@@ -103,7 +103,7 @@ class _Box:
             "ipc_bytes": limits.ipc_bytes,
             "chdir_done": how.bwrap is not None,
             "kill_all": how.bwrap is not None or how.root,
-            "hide": list(hidden_paths()),
+            "system": list(SYSTEM_READ_ONLY),
             "expose": list(interpreter_paths()),
             "scratch_bytes": limits.scratch_bytes,
             "cpu_seconds": int(limits.seconds) + 1,
