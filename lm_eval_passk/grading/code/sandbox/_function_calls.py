@@ -416,6 +416,37 @@ def _sync(old, new):
         old[:] = new
 
 
+def _allclose_with_equal_shapes():
+    """EvalPlus's `assertion` falls back to `np.allclose(out, exp)` for floats, which
+    broadcasts: an empty list is close to any float, and so is a list of copies of it. In
+    this process numpy.allclose also asks for equal shapes, which a right answer of the
+    expected type always has."""
+    try:
+        import numpy
+    except ImportError:
+        return
+    broadcasting = numpy.allclose
+
+    def allclose(a, b, *args, **kwargs):
+        if numpy.shape(a) != numpy.shape(b):
+            return False
+        return broadcasting(a, b, *args, **kwargs)
+
+    numpy.allclose = allclose
+
+
+def _prompt_code(prompt):
+    """The prompt compiled for its helpers. A prompt that ends in a bare signature (no
+    docstring) gets a `pass` body; one that still does not compile is left out (its
+    helpers then are not there, as they would not be in a program that did not compile)."""
+    for text in (prompt, prompt.rstrip() + "\n    pass\n"):
+        try:
+            return compile(text, "prompt.py", "exec")
+        except (SyntaxError, ValueError):
+            continue
+    return compile("", "prompt.py", "exec")
+
+
 def run_test(requests, replies, verdict, payload):
     """In the test's process: load the candidate, run the dataset's prompt (for its helpers),
     the test code and `check`, with the entry point bound to a function that calls into the
@@ -434,8 +465,10 @@ def run_test(requests, replies, verdict, payload):
         candidate.load()
         module = types.ModuleType("test")
         namespace = module.__dict__
-        exec(compile(test["prompt"], "prompt.py", "exec"), namespace)
+        exec(_prompt_code(test["prompt"]), namespace)
         namespace[entry_point] = call  # MBPP+'s test and HumanEval/33 call it by name
+        if "numpy" in test["test"]:
+            _allclose_with_equal_shapes()
         exec(compile(test["test"], "test.py", "exec"), namespace)
         namespace["check"](call)
     except _CandidateGone:

