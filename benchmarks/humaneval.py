@@ -9,7 +9,10 @@ on the same programs: one plain `subprocess.run([python, file], timeout=3)` per 
 sandbox, passing on exit status 0, first one at a time (the naive loop), then one per CPU
 at once (a thread pool). For scale, not how grading runs: all 328 through one sandbox in
 this process (`run_sandboxed`, one fork per program), which would let the programs of
-different responses share a working directory.
+different responses share a working directory. And the cost of issue 22's split (the
+solution and the test in two processes, plain values crossing): the same 328 programs run
+the way the grader ran them before it, solution, test and `check` in one process of one
+sandbox per program (passing on exit status 0), one per CPU at once.
 
     python benchmarks/humaneval.py [--rounds 1]
 """
@@ -18,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -32,10 +34,8 @@ from lm_eval_passk.grading import grade_many
 from lm_eval_passk.grading.code import Limits, isolation, run_sandboxed
 from lm_eval_passk.grading.code.humaneval import (
     DEFAULT_SECONDS,
-    DRIVER,
     check_program,
     humaneval_program,
-    outcome_reason,
 )
 from lm_eval_passk.grading.pool import machine_workers
 
@@ -112,16 +112,33 @@ def main() -> None:
     agree = sum(v.correct == s == p for v, s, p in zip(verdicts, sequential, parallel))
     print(f"agreement with the naive runners: {agree}/{len(programs)}")
 
-    markers = [secrets.token_hex(16).encode() for _ in programs]
-    inputs = [m + b"\n" + program.encode() for m, program in zip(markers, programs)]
     start = time.perf_counter()
-    runs = run_sandboxed(DRIVER, inputs, limits=Limits(seconds=DEFAULT_SECONDS))
-    shared = [outcome_reason(run, m)[0] == "pass" for run, m in zip(runs, markers)]
+    with ThreadPoolExecutor(cpus) as pool:
+        single = list(pool.map(single_process_passes, programs))
+    single_seconds = time.perf_counter() - start
+    single_rate = len(programs) / single_seconds
+    print(
+        f"before issue 22: one process per program, sandboxed, {cpus} at once: "
+        f"{single_seconds:6.1f} s, {single_rate:6.1f} programs/s, {sum(single)} passed"
+    )
+    print(f"ours / before issue 22: {ours_rate / single_rate:.2f}x")
+
+    start = time.perf_counter()
+    runs = run_sandboxed("\n".join(["import sys", "exec(sys.stdin.read(), {})"]), [p.encode() for p in programs],
+                         limits=Limits(seconds=DEFAULT_SECONDS))  # fmt: skip
+    shared = [run.exit_code == 0 and not run.timed_out for run in runs]
     shared_seconds = time.perf_counter() - start
     print(
         f"not used: one sandbox for all, 1 process: {shared_seconds:6.1f} s, "
         f"{len(programs) / shared_seconds:6.1f} programs/s, {sum(shared)} passed"
     )
+
+
+def single_process_passes(program: str) -> bool:
+    """The grader's layout before issue 22: program, test and check in one sandboxed
+    process, a sandbox per program; here passing on exit status 0."""
+    (run,) = run_sandboxed(program, [b""], limits=Limits(seconds=DEFAULT_SECONDS))
+    return run.exit_code == 0 and not run.timed_out
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ RLIMIT_NPROC does not bind root: a capped fork loop made all 200 of its forks as
 31 as uid 61000 on the development machine. Every process gets rlimits on address space,
 open files, core size and process count; each test's process also on CPU time and file
 size. Without bubblewrap the same harness runs directly, with the same uid drop and
-rlimits, and, as root, its own network, IPC and mount namespaces; a loud warning says so,
+rlimits, and, as root, its own network, IPC and mount namespaces (the same default-deny
+file system, built by the harness); a loud warning says so,
 and `require_sandbox=True` makes it an error. A slot uid's keyrings and System V objects
 are cleared when the slot is released. Where the grader may make cgroups, each sandbox also
 gets a memory cgroup that counts what RLIMIT_AS misses (memfds, shared memory, the sum over
@@ -25,10 +26,11 @@ program can pass for a result, a time or another test's output.
 Modules, in the order a program meets them: `definitions` (Limits, Completed, the errors,
 Isolation), `probe` (bubblewrap found and working, or the fallback; `require_sandbox`),
 `slots` (a uid of its own as root, and that uid's cleanup: processes, keyrings, System V
-objects), `cgroups` (a memory and process cap per sandbox, where one can be made), `visibility` (the bubblewrap command: what is visible inside, the fallback's
-hidden directories, the environment), `rlimits` (limits applied before exec), `kernel`
+objects), `cgroups` (a memory and process cap per sandbox, where one can be made), `visibility` (the bubblewrap command: what is visible inside, which the fallback's
+root copies; the masked dataset directories; the environment), `rlimits` (limits applied before exec), `kernel`
 (libc and keyctl for those two), `supervise` (one running sandbox: sends tests, reads
-frames), `_harness` (the trusted half that runs inside the sandbox).
+frames), `_harness` (the trusted half that runs inside the sandbox), `_function_calls` (its
+part for function tasks: the solution and the test in two processes, plain values between).
 """
 
 from __future__ import annotations
