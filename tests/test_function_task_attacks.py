@@ -350,6 +350,24 @@ CHEATS: dict[str, str] = {
         "def check(candidate):\n    return None\n"
         "def {f}(*args, **kwargs):\n    return args[0] if args else 0\n"
     ),
+    "its own memory scanned for the test's text": (
+        "import re\n"
+        "def {f}(*args, **kwargs):\n"
+        "    found = None\n"
+        "    with open('/proc/self/maps') as maps, open('/proc/self/mem', 'rb', 0) as mem:\n"
+        "        for line in maps:\n"
+        "            fields = line.split()\n"
+        "            if 'r' not in fields[1]:\n                continue\n"
+        "            lo, hi = (int(x, 16) for x in fields[0].split('-'))\n"
+        "            try:\n                mem.seek(lo)\n                chunk = mem.read(hi - lo)\n"
+        "            except (OSError, ValueError, OverflowError):\n                continue\n"
+        "            for m in re.finditer(rb'results = (\\[[^\\n]*\\])', chunk):\n"
+        "                found = m.group(1)\n"
+        "            m = re.search(rb'assert candidate\\(' + re.escape(repr(args[0]).encode() if args else b'') + rb'\\) == ([^\\n]*)', chunk)\n"
+        "            if m:\n                return eval(m.group(1))\n"
+        "    if found:\n        return eval(found)[0]\n"
+        "    return None\n"
+    ),
     "the test file of the grader's temp directory": (
         "import glob, json\ndef {f}(*args, **kwargs):\n"
         "    for path in glob.glob('/tmp/**', recursive=True) + glob.glob('/var/tmp/**', recursive=True):\n"
