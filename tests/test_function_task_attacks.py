@@ -746,3 +746,50 @@ def test_the_payload_names_no_expected_value_to_the_candidate() -> None:
 
     payload = json.loads(test_payload(HE_UNIQUE))
     assert set(payload) == {"prompt", "test", "entry_point"}
+
+
+# The wire itself: what the test's process accepts from the solution's
+
+
+class _RiggedInt(int):
+    def __eq__(self, other: object) -> bool:
+        return True
+
+    __hash__ = int.__hash__
+
+
+class _Reduces:
+    def __reduce__(self):
+        return (os.system, ("true",))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [_RiggedInt(3), _Reduces(), [1, _RiggedInt(2)], {"k": _Reduces()}, range(3), print],
+    ids=["int subclass", "a reducer calling os.system", "nested subclass", "nested reducer", "range", "a function"],
+)
+def test_the_test_side_unpickler_refuses_everything_but_plain_values(value: object) -> None:
+    import pickle
+
+    from lm_eval_passk.grading.code.sandbox._function_calls import plain_loads
+
+    with pytest.raises(pickle.UnpicklingError, match="refused"):
+        plain_loads(pickle.dumps(value, protocol=5))
+
+
+def test_plain_values_cross_as_their_exact_types() -> None:
+    import pickle
+    from collections import Counter, OrderedDict, namedtuple
+
+    from lm_eval_passk.grading.code.sandbox._function_calls import plain, plain_loads
+
+    Pair = namedtuple("Pair", "a b")
+    sent = [None, True, 3, -0.0, 1 + 2j, "s", b"b", bytearray(b"x"), (1, [2]), {3}, frozenset({4}), {"k": [5.5]}]
+    received = plain_loads(pickle.dumps(plain(sent), protocol=5))
+    assert received == sent
+    assert [type(v) for v in received] == [type(v) for v in sent]
+    converted = plain([Counter("aab"), OrderedDict(x=1), Pair(1, 2), _RiggedInt(7)])
+    assert converted == [{"a": 2, "b": 1}, {"x": 1}, (1, 2), 7]
+    assert [type(v) for v in converted] == [dict, dict, tuple, int]
+    with pytest.raises(TypeError, match="cannot be returned"):
+        plain(_Reduces())
