@@ -143,6 +143,9 @@ def _new_root(config):
     }
     root = _NEW_ROOT
     _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    os.mkdir(root + "/tmp", 0o755)  # first: an interpreter under /tmp is bound inside it
+    scratch = f"size={config['scratch_bytes']},mode=1777"
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, scratch)
     read_only = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
     for path in sorted(directories, key=len):  # a directory before what lies inside it
         target = root + path
@@ -166,9 +169,6 @@ def _new_root(config):
         os.symlink(target, f"{root}/dev/{name}")
     os.mkdir(root + "/dev/shm", 0o755)
     _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={16 << 20},mode=1777")
-    os.mkdir(root + "/tmp", 0o755)
-    scratch = f"size={config['scratch_bytes']},mode=1777"
-    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, scratch)
     os.mkdir(root + "/proc", 0o555)
     return root
 
