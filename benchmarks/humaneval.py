@@ -38,7 +38,12 @@ from lm_eval_passk.grading.code.humaneval import (
     check_program,
     humaneval_program,
 )
-from lm_eval_passk.grading.pool import PROGRAM_PRELOAD, Job, machine_workers, shared_engine
+from lm_eval_passk.grading.pool import (
+    PROGRAM_PRELOAD,
+    Job,
+    machine_workers,
+    shared_engine,
+)
 
 # The baseline's job, imported by the engine's workers from this directory (main() puts it
 # on their PYTHONPATH before they start).
@@ -131,8 +136,10 @@ def main() -> None:
     print(f"agreement with the naive runners: {agree}/{len(programs)}")
 
     start = time.perf_counter()
-    runs = run_sandboxed("\n".join(["import sys", "exec(sys.stdin.read(), {})"]), [p.encode() for p in programs],
-                         limits=Limits(seconds=DEFAULT_SECONDS))  # fmt: skip
+    runs = run_sandboxed(
+        "import sys\nexec(sys.stdin.read(), {})\n", [p.encode() for p in programs],
+        limits=Limits(seconds=DEFAULT_SECONDS),
+    )  # fmt: skip
     shared = [run.exit_code == 0 and not run.timed_out for run in runs]
     shared_seconds = time.perf_counter() - start
     print(

@@ -656,16 +656,20 @@ HONEST_CASES = [
                  "    assert candidate(3) == {'a': [1, (2, 3)]}\n    assert candidate(4) == b'xy'\n"
                  "    assert candidate(5) == 1 + 2j\n    assert candidate(6) is True\n"
                  "    import math\n    assert math.isnan(candidate(7))\n    assert candidate(8) == frozenset({1})\n"},
-        "def shapes(k):\n    return [(1, 2.5), None, {3, 4}, {'a': [1, (2, 3)]}, b'xy', 1 + 2j, True,"
-        " float('nan'), frozenset({1})][k]\n",
+        (
+            "def shapes(k):\n    return [(1, 2.5), None, {3, 4}, {'a': [1, (2, 3)]}, b'xy', 1 + 2j, True,"
+            " float('nan'), frozenset({1})][k]\n"
+        ),
     ),
     (  # subclasses an honest program returns: Counter, namedtuple, numpy scalars
         {"prompt": "def stats(xs):\n    pass\n", "entry_point": "stats",
          "test": "def check(candidate):\n    counts, pair, mean, top = candidate([1, 1, 2])\n"
                  "    assert counts == {1: 2, 2: 1}\n    assert pair == (1, 2)\n"
                  "    assert abs(mean - 4 / 3) < 1e-9\n    assert top == 2\n"},
-        "from collections import Counter, namedtuple\nimport numpy as np\nPair = namedtuple('Pair', 'lo hi')\n"
-        "def stats(xs):\n    return Counter(xs), Pair(min(xs), max(xs)), np.mean(xs), np.int64(max(xs))\n",
+        (
+            "from collections import Counter, namedtuple\nimport numpy as np\nPair = namedtuple('Pair', 'lo hi')\n"
+            "def stats(xs):\n    return Counter(xs), Pair(min(xs), max(xs)), np.mean(xs), np.int64(max(xs))\n"
+        ),
     ),
     (  # an exception the test expects, and one it does not catch
         {"prompt": "def parse(text):\n    pass\n", "entry_point": "parse",
