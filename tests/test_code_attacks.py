@@ -304,10 +304,8 @@ def hub_cache(monkeypatch: pytest.MonkeyPatch):
     (path / "datasets--livecodebench" / "answers.json").write_text(json.dumps(_sum_answers()))
     path.chmod(0o755)
     monkeypatch.setenv("HF_HUB_CACHE", str(path))
-    sandbox.visibility.hidden_paths.cache_clear()
     yield path
     shutil.rmtree(path)
-    sandbox.visibility.hidden_paths.cache_clear()
 
 
 READ_ANSWERS = """

@@ -31,7 +31,6 @@ ADD = {
     "test": "def check(candidate):\n    assert candidate(2, 3) == 5\n",
     "entry_point": "add",
 }
-MARKER = b"0123abcd"
 
 
 @pytest.fixture(scope="module")
@@ -116,20 +115,26 @@ def test_humaneval_reasons_are_closed(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("completed", "expected"),
     [
-        (Completed(b"\n" + MARKER + b"\n", 0), ("pass", "")),
+        (Completed(b"pass", 0), ("pass", "")),
         (Completed(b"", None, timed_out=True), ("timeout", "")),
         (Completed(b"", -signal.SIGXCPU), ("timeout", "")),
         (Completed(b"", 1, output_truncated=True), ("output_limit", "")),
         (Completed(b"", -signal.SIGKILL, memory_exceeded=True), ("memory_limit", "")),
         (Completed(b"", None), ("runtime_error", "ended by the sandbox")),
         (Completed(b"", -signal.SIGKILL), ("runtime_error", "killed by SIGKILL")),
-        (Completed(b"", 3), ("runtime_error", "exit status 3")),
-        (Completed(b"", 1, stderr=b"\n\x1eexception AssertionError\n"), ("wrong_answer", "AssertionError")),
-        (Completed(b"", 1, stderr=b"\n\x1eexception NameError\n"), ("runtime_error", "NameError")),
-        (Completed(b"", 0), ("runtime_error", "exited before check() returned")),
+        (Completed(b"exception AssertionError", 1), ("wrong_answer", "AssertionError")),
+        (Completed(b"exception NameError", 1), ("runtime_error", "NameError")),
+        (Completed(b"exit 3", 1), ("runtime_error", "exit status 3")),
+        (Completed(b"exit 0", 1), ("runtime_error", "exited before check() returned")),
+        (Completed(b"exited", 1), ("runtime_error", "exited before check() returned")),
+        (Completed(b"malformed reply", 1), ("runtime_error", "malformed reply from the solution's process")),
+        (Completed(b"", 1), ("runtime_error", "exit status 1")),
+        # Only the test's process writes the verdict, and only a pass exits 0.
+        (Completed(b"pass\n", 0), ("runtime_error", "malformed verdict")),
+        (Completed(b"pass", 1), ("runtime_error", "exit status 1")),
     ],
 )
 def test_every_humaneval_ending_maps_into_the_set(completed: Completed, expected: tuple) -> None:
-    reason, detail = humaneval.outcome_reason(completed, MARKER)
+    reason, detail = humaneval.outcome_reason(completed)
     assert (reason, detail) == expected and reason in REASONS
     assert humaneval._verdict("p", Outcome("ok", {"reason": reason, "detail": detail})).reason == reason

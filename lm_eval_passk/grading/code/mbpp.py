@@ -9,7 +9,9 @@ itself at module level (EvalPlus's inputs, expected results and an `assertion` h
 with no `check(candidate)` and no entry point field. The record built here runs
 `test_imports` and `test` at module level after the solution, as EvalPlus does, and adds a
 `check` that only asks the entry point to exist: a failed assertion in `test` is then
-`wrong_answer`, and the sandbox's marker is written only after all of `test` has run.
+`wrong_answer`, and a pass means all of `test` has run. `test` runs in the test's process
+with the entry point's name bound to the solution's function in the other process (docs/CODE.md,
+"Two processes"), so its `inputs`, `results` and helpers are not in the solution's reach.
 """
 
 from __future__ import annotations

@@ -9,7 +9,8 @@ RLIMIT_NPROC does not bind root: a capped fork loop made all 200 of its forks as
 31 as uid 61000 on the development machine. Every process gets rlimits on address space,
 open files, core size and process count; each test's process also on CPU time and file
 size. Without bubblewrap the same harness runs directly, with the same uid drop and
-rlimits, and, as root, its own network, IPC and mount namespaces; a loud warning says so,
+rlimits, and, as root, its own network, IPC and mount namespaces (the same default-deny
+file system, built by the harness); a loud warning says so,
 and `require_sandbox=True` makes it an error. A slot uid's keyrings and System V objects
 are cleared when the slot is released. Where the grader may make cgroups, each sandbox also
 gets a memory cgroup that counts what RLIMIT_AS misses (memfds, shared memory, the sum over
@@ -25,10 +26,11 @@ program can pass for a result, a time or another test's output.
 Modules, in the order a program meets them: `definitions` (Limits, Completed, the errors,
 Isolation), `probe` (bubblewrap found and working, or the fallback; `require_sandbox`),
 `slots` (a uid of its own as root, and that uid's cleanup: processes, keyrings, System V
-objects), `cgroups` (a memory and process cap per sandbox, where one can be made), `visibility` (the bubblewrap command: what is visible inside, the fallback's
-hidden directories, the environment), `rlimits` (limits applied before exec), `kernel`
+objects), `cgroups` (a memory and process cap per sandbox, where one can be made), `visibility` (the bubblewrap command: what is visible inside, which the fallback's
+root copies; the masked dataset directories; the environment), `rlimits` (limits applied before exec), `kernel`
 (libc and keyctl for those two), `supervise` (one running sandbox: sends tests, reads
-frames), `_harness` (the trusted half that runs inside the sandbox).
+frames), `_harness` (the trusted half that runs inside the sandbox), `_function_calls` (its
+part for function tasks: the solution and the test in two processes, plain values between).
 """
 
 from __future__ import annotations
@@ -53,17 +55,13 @@ from lm_eval_passk.grading.code.sandbox.supervise import (
     run_in_box,
 )
 from lm_eval_passk.grading.code.sandbox.visibility import (
-    CACHE_VARIABLES,
-    HIDDEN,
     PROGRAM_ENVIRONMENT,
     SYSTEM_READ_ONLY,
 )
 
 __all__ = [
-    "CACHE_VARIABLES",
     "GRACE_SECONDS",
     "HARNESS_SOURCE",
-    "HIDDEN",
     "PROGRAM_ENVIRONMENT",
     "SLOT_COUNT",
     "SLOT_UID_BASE",
@@ -95,6 +93,9 @@ def run_sandboxed(
     for: stop iterating (and close the iterator) to skip the rest. `kind` "stdin": the
     input is the program's stdin, its stdout the result; "functional": the input is a JSON
     list of arguments for `Solution().<func_name>`, the result that call's return value as
-    JSON. A test that times out or prints too much ends its sandbox; a later input starts
+    JSON; "function": `source` defines the function `func_name`, and the one input is a
+    test, JSON {"prompt", "test", "entry_point"}, run in a process of its own against that
+    function (`_function_calls.py`): the result is its verdict (`pass`, `exception <Name>`,
+    ...), exit status 0 only on a pass. A test that times out or prints too much ends its sandbox; a later input starts
     a fresh one."""
     return run_in_box(isolation(require_sandbox), source, inputs, kind, func_name, limits)

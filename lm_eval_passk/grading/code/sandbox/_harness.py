@@ -40,7 +40,8 @@ CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
 CLONE_NEWIPC = 0x08000000
 CLONE_NEWPID = 0x20000000
-MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_BIND, MS_REC, MS_PRIVATE = 2, 4, 8, 4096, 16384, 1 << 18
+MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
+MS_BIND, MS_REC, MS_PRIVATE = 4096, 16384, 1 << 18
 
 # The names LiveCodeBench's runner puts in front of every program, so that code graded
 # correct there (LeetCode starter code uses `List` without importing it) runs here too.
@@ -94,10 +95,9 @@ def _new_session_keyring():
 
 def _isolate(config):
     """Without bubblewrap, as root: a network namespace (only a loopback, down), an IPC
-    namespace, a mount namespace in which home directories, /run, caches, the repository and
-    the temporary directories are empty tmpfs (the interpreter mounted back where it was),
-    and a PID namespace. Returns whether the mount namespace could be made (a container may
-    forbid it)."""
+    namespace, a PID namespace and a mount namespace whose root is default-deny, as
+    bubblewrap's is (`_new_root`). Returns whether the mount namespace could be made (a
+    container may forbid it)."""
     try:
         _check(_libc.unshare(CLONE_NEWNET), "unshare network")
     except OSError:
@@ -112,34 +112,78 @@ def _isolate(config):
     except OSError:
         return False
     _mount(None, "/", None, MS_REC | MS_PRIVATE, None)  # nothing below leaks to the host
-    keep = {path: os.open(path, os.O_PATH) for path in config["expose"]}
-    for path in config["hide"]:
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
-    for path, descriptor in keep.items():
-        os.makedirs(path, 0o755, exist_ok=True)
-        _mount(f"/proc/self/fd/{descriptor}", path, None, MS_BIND | MS_REC, None)
-        os.close(descriptor)
-    for path, size in (
-        ("/tmp", config["scratch_bytes"]),
-        ("/var/tmp", 1 << 20),
-        ("/dev/shm", 16 << 20),
-    ):
-        if os.path.isdir(path):
-            _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
-    _enter_pid_namespace()
+    root = _new_root(config)
+    _enter_pid_namespace(root + "/proc")
+    os.chroot(root)  # the harness drops to the slot uid before any program: no way back out
+    os.chdir("/")
     return True
 
 
-def _enter_pid_namespace():
+# What the fallback's root holds of the host's /dev (bubblewrap's --dev has the same).
+_DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+_NEW_ROOT = "/tmp"  # a mount point that exists everywhere; a tmpfs over it in here only
+
+
+def _new_root(config):
+    """An empty tmpfs into which only the system directories and the interpreter's own are
+    bound, read-only, with a /dev of the usual devices, a 16 MiB /dev/shm and a fresh /tmp:
+    bubblewrap's default-deny view (visibility.bwrap_command), so no other directory of the
+    host (a dataset, a checkout, a cache) can be read. Returns where it is mounted; /proc is
+    mounted in it once the PID namespace exists."""
+    directories, links = {}, {}
+    for path in (*config["system"], *config["expose"]):
+        if os.path.islink(path) and path in config["system"]:
+            links[path] = os.readlink(path)  # /bin -> usr/bin on merged-/usr systems
+        elif os.path.isdir(path) and path not in directories:
+            directories[path] = os.open(path, os.O_PATH)
+    devices = {
+        name: os.open(f"/dev/{name}", os.O_PATH)
+        for name in _DEVICES
+        if os.path.exists(f"/dev/{name}")
+    }
+    root = _NEW_ROOT
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=0755")
+    os.mkdir(root + "/tmp", 0o755)  # first: an interpreter under /tmp is bound inside it
+    scratch = f"size={config['scratch_bytes']},mode=1777"
+    _mount("tmpfs", root + "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, scratch)
+    read_only = MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID
+    for path in sorted(directories, key=len):  # a directory before what lies inside it
+        target = root + path
+        os.makedirs(target, 0o755, exist_ok=True)
+        _mount(f"/proc/self/fd/{directories[path]}", target, None, MS_BIND | MS_REC, None)
+        _mount(None, target, None, read_only, None)
+        os.close(directories[path])
+    for path in config["mask"]:  # benchmark data shipped inside site-packages
+        if os.path.isdir(root + path):
+            _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, "size=4k,mode=0755")
+    for path, destination in links.items():
+        os.symlink(destination, root + path)
+    os.mkdir(root + "/dev", 0o755)
+    _mount("tmpfs", root + "/dev", "tmpfs", MS_NOSUID, "size=64k,mode=0755")
+    for name, descriptor in devices.items():
+        open(f"{root}/dev/{name}", "w").close()
+        _mount(f"/proc/self/fd/{descriptor}", f"{root}/dev/{name}", None, MS_BIND, None)
+        os.close(descriptor)
+    for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                         ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2")):  # fmt: skip
+        os.symlink(target, f"{root}/dev/{name}")
+    os.mkdir(root + "/dev/shm", 0o755)
+    _mount("tmpfs", root + "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={16 << 20},mode=1777")
+    os.mkdir(root + "/proc", 0o555)
+    return root
+
+
+def _enter_pid_namespace(proc):
     """Without bubblewrap, as root: carry on as pid 1 of a new PID namespace, with a /proc of
-    its own, so that a program sees no host process (nor its command line) and everything it
-    starts ends with the sandbox. This process stays outside, waiting, and exits as the
-    namespace's first process did; that one dies with it (PR_SET_PDEATHSIG)."""
+    its own (mounted at `proc`), so that a program sees no host process (nor its command
+    line) and everything it starts ends with the sandbox. This process stays outside,
+    waiting, and exits as the namespace's first process did; that one dies with it
+    (PR_SET_PDEATHSIG). Where the kernel refuses, the host's /proc is bound there."""
     try:
         _check(_libc.unshare(CLONE_NEWPID), "unshare PID")
     except OSError:
-        return  # the host's process table stays visible; leftovers are killed by uid
+        _mount("/proc", proc, None, MS_BIND | MS_REC, None)  # leftovers are killed by uid
+        return
     child = os.fork()
     if child:
         while True:
@@ -152,9 +196,9 @@ def _enter_pid_namespace():
         os._exit(code if code >= 0 else 128 - code)
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     try:  # the host's /proc would show host pids, which mean nothing in here
-        _mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
-    except OSError:
-        pass  # a container that masks parts of /proc refuses a new one: kill(-1) still reaps
+        _mount("proc", proc, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
+    except OSError:  # a container that masks parts of /proc refuses a new one
+        _mount("/proc", proc, None, MS_BIND | MS_REC, None)  # kill(-1) still reaps
 
 
 def _limit_ipc(total_bytes):
@@ -254,14 +298,25 @@ def _drain(reader):
 
 
 def _read_message(control):
-    line = control.readline()
-    if not line:
-        return None
+    """One message off the control pipe, read unbuffered: never a byte past it, so a test
+    sent early is not in this process's memory (in a read-ahead buffer) when a function
+    task's solution process is forked from it."""
+    fd = control.fileno()
+    line = b""
+    while not line.endswith(b"\n"):
+        byte = os.read(fd, 1)
+        if not byte or len(line) > 24:
+            return None
+        line += byte
     size = int(line)
-    data = control.read(size)
-    if len(data) != size:
-        return None
-    return data
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
 
 
 def _children():
@@ -310,12 +365,7 @@ def _run_child(control, test_stdin, output, program, code, arguments, config):
     control.close()
     os.dup2(test_stdin, 0)
     os.close(test_stdin)
-    _prctl(PR_SET_DUMPABLE, 1)  # its own /proc/self/fd again (subprocess reads it)
-    _new_session_keyring()  # nothing an earlier test stored in its session keyring
-    # SIGXCPU (which ends the program) at the soft limit, SIGKILL a second later.
-    resource.setrlimit(resource.RLIMIT_CPU, (config["cpu_seconds"], config["cpu_seconds"] + 1))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))
-    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    _enter_test_process(config, dumpable=True)  # its own /proc/self/fd (subprocess reads it)
     functional = program["kind"] == "functional"
     if functional:  # the method's return value is the answer; its prints are discarded
         result_out = output
@@ -349,6 +399,93 @@ def _run_child(control, test_stdin, output, program, code, arguments, config):
     _finish(status)
 
 
+def _enter_test_process(config, dumpable):
+    """A forked child's limits: a fresh session keyring (nothing an earlier test stored in
+    one), CPU time and file size; dumpable only for a program's own process."""
+    _prctl(PR_SET_DUMPABLE, 1 if dumpable else 0)
+    _new_session_keyring()
+    # SIGXCPU (which ends the program) at the soft limit, SIGKILL a second later.
+    resource.setrlimit(resource.RLIMIT_CPU, (config["cpu_seconds"], config["cpu_seconds"] + 1))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (config["file_bytes"], config["file_bytes"]))
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def _keep_only(descriptors):
+    """Close every descriptor but `descriptors` (0, 1 and 2 always stay)."""
+    kept = sorted({0, 1, 2, *descriptors})
+    for low, high in zip(kept, kept[1:] + [resource.getrlimit(resource.RLIMIT_NOFILE)[0]]):
+        os.closerange(low + 1, high)
+
+
+def _null_stdout():
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+
+def _run_function_test(control, program, code, config):
+    """A function task (`_function_calls.py`): the candidate's process is forked before the
+    test is read, so it never holds a copy of it; the test's process is forked after, not
+    dumpable, and alone holds the verdict pipe. One test per sandbox: a second test would
+    have been in this process's memory when the next candidate's process was forked."""
+    calls = types.ModuleType("function_calls")
+    exec(compile(program["runner"], "function_calls.py", "exec"), calls.__dict__)
+    to_candidate, from_test = os.pipe()
+    to_test, from_candidate = os.pipe()
+    candidate = os.fork()
+    if candidate == 0:
+        try:
+            control.close()
+            _keep_only({to_candidate, from_candidate})
+            _null_stdout()  # the solution's prints; the harness's channel is gone from here
+            _enter_test_process(config, dumpable=True)
+            calls.serve_candidate(
+                to_candidate, from_candidate, program["source"], code, program["func_name"]
+            )
+        finally:
+            os._exit(1)
+    os.close(to_candidate)
+    os.close(from_candidate)
+    payload = _read_message(control)
+    if payload is None:
+        _reap_descendants(config["kill_all"])
+        return
+    reader, writer = os.pipe()
+    started = time.monotonic()
+    test = os.fork()
+    if test == 0:
+        try:
+            control.close()
+            _keep_only({from_test, to_test, writer})
+            _null_stdout()
+            _enter_test_process(config, dumpable=False)  # its memory and pipes stay its own
+            writable = (os.getcwd(), "/tmp", "/var/tmp", "/dev/shm")
+            os.chdir("/")  # not the working directory, where the candidate may write modules
+            sys.path[:] = [p for p in sys.path if os.path.isabs(p) and not _under(p, writable)]
+            sys.path_importer_cache.clear()
+            calls.run_test(from_test, to_test, writer, payload)
+        finally:
+            os._exit(1)
+    payload = None
+    for descriptor in (from_test, to_test, writer):
+        os.close(descriptor)
+    status, usage, seconds = _relay(reader, test, started)
+    _reap_descendants(config["kill_all"])
+    _drain(reader)
+    os.close(reader)
+    trailer = {
+        "exit": os.waitstatus_to_exitcode(status),
+        "seconds": round(seconds, 4),
+        "max_rss_kb": usage.ru_maxrss,
+    }
+    _frame(b"T", json.dumps(trailer).encode())
+
+
+def _under(path, tops):
+    """Whether `path` lies in one of `tops` (where a sandboxed program may plant a module)."""
+    return any(path == top or path.startswith(top.rstrip("/") + "/") for top in tops)
+
+
 def _exit_status(code):
     """What the interpreter would exit with for `sys.exit(code)`."""
     if code is None:
@@ -376,7 +513,7 @@ def _finish(status):
 
 def main():
     config = json.loads(sys.argv[1])
-    control = os.fdopen(os.dup(0), "rb")
+    control = os.fdopen(os.dup(0), "rb", buffering=0)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.close(devnull)
@@ -391,6 +528,9 @@ def main():
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         code = None  # each test's child re-raises it, so the failure reads as a crash
     gc.freeze()  # forked children then share the harness's pages instead of copying them
+    if program["kind"] == "function":
+        _run_function_test(control, program, code, config)
+        return
     while True:
         payload = _read_message(control)
         if payload is None:

