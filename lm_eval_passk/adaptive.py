@@ -43,7 +43,7 @@ DEFAULT_FIRST_ROUND = 8
 DEFAULT_GROWTH = 2
 # The rates grid of the prior: 0, 1, and logit-spaced points between 1e-4 and 1 - 1e-4.
 _GRID = np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-np.linspace(-9.2, 9.2, 121))), [1.0]])
-_EM_STEPS = 400
+_EM_STEPS = 3000
 # The allocation's risk is computed on at most this many k (geometric over the requested
 # range): the curve is smooth in k, and 128 separate k would cost 10x for nothing.
 _RISK_KS = 12
