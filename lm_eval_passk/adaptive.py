@@ -272,37 +272,43 @@ class CurveEstimate(list):
         return [k for k, share in zip(self.ks, self.tail_share) if share > 0]
 
 
+def problem_estimates(counts: Counts, ks: Iterable[int], unbiased: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """(problems x ks) matrices, in the order of `counts`: each problem's pass@k estimate
+    (the posterior mean under the prior fitted to all of `counts`; with `unbiased`, Chen et
+    al.'s estimator where k <= n) and its expected squared error."""
+    _check_counts(counts)
+    k_arr = np.array([int(k) for k in ks])
+    if not len(k_arr) or k_arr.min() < 1:
+        raise ValueError("estimate_curve: ks must be a non-empty list of k >= 1")
+    pairs = np.array([(int(n), int(c)) for n, c in counts.values()], dtype=np.int64).reshape(-1, 2)
+    if not len(pairs) or (pairs[:, 0] == 0).any():
+        raise ValueError("estimate_curve: every problem needs at least one sample")
+    prior = fit_prior(counts)
+    unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
+    values = np.zeros((len(unique), len(k_arr)))
+    risks = np.zeros((len(unique), len(k_arr)))
+    for row, (n, c) in enumerate(unique.tolist()):
+        values[row] = _posterior_mean(prior.posterior(n, c), prior.rates, k_arr)
+        low = (k_arr <= n) & unbiased
+        if low.any():
+            values[row, low] = pass_at_k(n, c, k_arr[low])
+        risks[row] = problem_risk(prior, n, c, n, k_arr, unbiased)
+    inverse = inverse.ravel()
+    return values[inverse], risks[inverse]
+
+
 def estimate_curve(counts: Counts, ks: Iterable[int], unbiased: bool = False) -> CurveEstimate:
     """pass@k for each k from unequal per-problem (n, c): the mean over problems of the
     posterior mean of 1 - (1 - p)^k under the fitted prior (with `unbiased`, Chen et al.'s
     estimator where n_i >= k); with each k's standard deviation and 95% interval."""
-    _check_counts(counts)
     k_list = [int(k) for k in ks]
-    if not k_list or min(k_list) < 1:
-        raise ValueError("estimate_curve: ks must be a non-empty list of k >= 1")
-    pairs = [(int(n), int(c)) for n, c in counts.values()]
-    if not pairs or any(n == 0 for n, _ in pairs):
-        raise ValueError("estimate_curve: every problem needs at least one sample")
-    prior = fit_prior(counts)
-    k_arr = np.array(k_list)
-    sums = np.zeros(len(k_arr))
-    risk = np.zeros(len(k_arr))
-    tail = np.zeros(len(k_arr))
-    unique, weight = np.unique(np.array(pairs), axis=0, return_counts=True)
-    for (n, c), w in zip(unique.tolist(), weight.tolist()):
-        post = prior.posterior(n, c)
-        low = (k_arr <= n) & unbiased
-        value = _posterior_mean(post, prior.rates, k_arr)
-        if low.any():
-            value[low] = pass_at_k(n, c, k_arr[low])
-        sums += w * value
-        risk += w * problem_risk(prior, n, c, n, k_arr, unbiased)
-        tail += w * (k_arr > n)
-    total = len(pairs)
-    curve = CurveEstimate(float(v) for v in sums / total)
+    values, risks = problem_estimates(counts, k_list, unbiased)
+    total = len(values)
+    n = np.array([int(pair[0]) for pair in counts.values()])
+    curve = CurveEstimate(float(v) for v in values.mean(axis=0))
     curve.ks = k_list
-    curve.sd = [float(s) for s in np.sqrt(risk) / total]
+    curve.sd = [float(s) for s in np.sqrt(risks.sum(axis=0)) / total]
     curve.low = [max(0.0, v - 1.96 * s) for v, s in zip(curve, curve.sd)]
     curve.high = [min(1.0, v + 1.96 * s) for v, s in zip(curve, curve.sd)]
-    curve.tail_share = [float(t) for t in tail / total]
+    curve.tail_share = [float((n < k).mean()) for k in k_list]
     return curve
