@@ -21,7 +21,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from lm_eval_passk.adaptive import allocate, estimate_curve
+from lm_eval_passk.adaptive import (
+    DEFAULT_CALIBRATION,
+    DEFAULT_RELATIVE_SD,
+    DEFAULT_TARGET_SD,
+    allocate,
+    estimate_curve,
+)
 from lm_eval_passk.analysis.demo import success_rates
 from lm_eval_passk.metrics import pass_at_k
 
@@ -72,13 +78,13 @@ def _curve(rates: np.ndarray, ks: np.ndarray) -> np.ndarray:
 
 
 def adaptive_study(
-    rates: np.ndarray, n_max: int, ks: np.ndarray, rng: np.random.Generator, unbiased: bool
+    rates: np.ndarray, n_max: int, ks: np.ndarray, rng: np.random.Generator, unbiased: bool, **options: float
 ) -> tuple[np.ndarray, int, int]:
     """Drive allocate round by round on known rates; return the curve, samples and rounds."""
     counts = {i: (0, 0) for i in range(len(rates))}
     rounds = 0
     while True:
-        more = allocate(counts, n_max, ks, unbiased=unbiased)
+        more = allocate(counts, n_max, ks, unbiased=unbiased, **options)
         if not any(more.values()):
             break
         rounds += 1
@@ -99,11 +105,15 @@ def main() -> None:
     parser.add_argument("--continuous", action="store_true", help="true rates as drawn, not a study's c / n_max")
     parser.add_argument("--unbiased", action="store_true", help="Chen et al.'s estimator where k <= n_i")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--target_sd", type=float, default=DEFAULT_TARGET_SD)
+    parser.add_argument("--relative_sd", type=float, default=DEFAULT_RELATIVE_SD)
+    parser.add_argument("--calibration", type=float, default=DEFAULT_CALIBRATION)
     args = parser.parse_args()
+    options = {"target_sd": args.target_sd, "relative_sd": args.relative_sd, "calibration": args.calibration}
     ks = np.arange(1, args.n_max + 1)
     print(
         f"{args.problems} problems, n_max {args.n_max}, {args.replicates} replicates; error = max over "
-        f"k = 1..{args.n_max} of |estimate - truth| in points; fixed n = {args.n_max} is the baseline"
+        f"k = 1..{args.n_max} of |estimate - truth| in points; fixed n = {args.n_max} is the baseline; {options}"
     )
     print(f"{'rates':<15}{'samples':>9}{'rounds':>8}{'median':>8}{'p90':>7}{'fixed med':>11}{'fixed p90':>11}{'s':>6}")
     for name in args.only:
@@ -115,7 +125,7 @@ def main() -> None:
         start = time.perf_counter()
         errors, fixed_errors, used, rounds = [], [], [], []
         for _ in range(args.replicates):
-            curve, samples, r = adaptive_study(rates, args.n_max, ks, rng, args.unbiased)
+            curve, samples, r = adaptive_study(rates, args.n_max, ks, rng, args.unbiased, **options)
             errors.append(100 * np.abs(curve - truth).max())
             used.append(samples / (args.n_max * len(rates)))
             rounds.append(r)
