@@ -7,11 +7,13 @@ estimator it holds a sampling policy, and the round-to-round commands (lm_eval_p
 
 The model: problem i's samples are Bernoulli(p_i), and the p_i of a run's problems are draws
 from one distribution g, fitted over all problems by maximum marginal likelihood on a grid of
-rates (a nonparametric empirical-Bayes prior; EM). Problem i's estimate of pass@k is the
-posterior mean of 1 - (1 - p)^k under g: for k > n_i it is the "tail estimate"; for
-k <= n_i it replaces Chen et al.'s unbiased estimator, which an adaptive design biases (a
-problem stopped after 8 of 8 right scores 1; +0.6 points at pass@1 in simulation,
-docs/ANALYSIS.md); `unbiased=True` keeps Chen et al.'s where k <= n_i. A problem's risk at k is the posterior expected
+rates (a nonparametric empirical-Bayes prior; EM). Problem i's estimate of pass@k is Chen
+et al.'s unbiased estimator where it was sampled to the run's largest n (and k <= n), and
+elsewhere the posterior mean of 1 - (1 - p)^k under g: for k > n_i the "tail estimate"; for
+k <= n_i of a problem stopped early it replaces Chen et al.'s estimator, which stopping on
+what was seen biases (a problem stopped after 8 of 8 right scores 1; docs/ANALYSIS.md).
+`unbiased=True` uses Chen et al.'s wherever k <= n_i. A run with equal n gets exactly the
+fixed-n estimate. A problem's risk at k is the posterior expected
 squared error of its estimate; the curve's variance at k is the sum of risks over P^2.
 `allocate` samples, round by round, the problems whose next batch lowers that variance most
 per sample, until the largest variance over k meets the target.
@@ -32,15 +34,16 @@ from lm_eval_passk.metrics import pass_at_k
 Counts = Mapping[Hashable, tuple[int, int]]
 
 # Default precision target: the standard deviation of the curve at every k, in probability
-# units. 0.003 (0.3 points) keeps the median of the largest error over k = 1..128 under
-# 0.5 points on 500 problems (0.0035 gave 0.48 to 0.58; benchmarks/adaptive.py,
-# docs/BENCHMARKS.md).
-DEFAULT_TARGET_SD = 0.003
+# units. 0.0027 keeps the median of the largest error over k = 1..128 under 0.5 points and
+# its 90th percentile near 0.8 on 500 problems (0.0035 gave medians of 0.48 to 0.58;
+# benchmarks/adaptive.py, docs/BENCHMARKS.md).
+DEFAULT_TARGET_SD = 0.0027
 # The first round's samples per problem: enough that a problem solved every time is seen
 # as such, few enough that a third of a 128-sample budget is left for the rest.
 DEFAULT_FIRST_ROUND = 8
 # A problem's n at most doubles per round (8, 16, ..., 128: at most 5 rounds after the
-# first): growth 4 (8, 32, 128) used 1.7x the samples for the same error in simulation.
+# first): growth 4 (8, 32, 128) used 41% of the budget against 25% at the same target in
+# simulation (docs/BENCHMARKS.md).
 DEFAULT_GROWTH = 2
 # The rates grid of the prior: 0, 1, and logit-spaced points between 1e-4 and 1 - 1e-4.
 _GRID = np.concatenate([[0.0], 1.0 / (1.0 + np.exp(-np.linspace(-9.2, 9.2, 121))), [1.0]])
@@ -48,10 +51,10 @@ _EM_STEPS = 3000
 # The allocation's risk is computed on at most this many k (geometric over the requested
 # range): the curve is smooth in k, and 128 separate k would cost 10x for nothing.
 _RISK_KS = 12
-# The curve's variance need not go below the fixed-n_max design's own (under the same prior):
-# on few problems (AIME's 30) the absolute target is out of reach, and the design then aims
-# at fixed n_max's precision instead of sampling everything to n_max.
-DEFAULT_RELATIVE_SD = 1.0
+# The curve's sd need not go below 1.15 times the fixed-n_max design's (under the same prior):
+# on fewer problems the absolute target is out of reach (fixed n's own sd scales as
+# 1/sqrt(P)), and at 1.0 a 300-problem study sampled every problem to n_max.
+DEFAULT_RELATIVE_SD = 1.15
 # The share of never-solved problems sampled to n_max whatever their risk (see allocate).
 DEFAULT_CALIBRATION = 0.25
 # ... and at least this many of them (all if fewer): a quarter of 20 never-solved problems
@@ -167,7 +170,11 @@ def problem_risk(
 
 def _ladder_risk(prior: Prior, n: int, c: int, rungs: np.ndarray, ks: np.ndarray, unbiased: bool) -> np.ndarray:
     """problem_risk at each rung of a ladder (repeated rungs computed once)."""
-    by_m = {int(m): problem_risk(prior, n, c, int(m), ks, unbiased) for m in dict.fromkeys(rungs.tolist())}
+    top = int(rungs[-1])
+    by_m = {
+        int(m): problem_risk(prior, n, c, int(m), ks, unbiased or int(m) == top)
+        for m in dict.fromkeys(rungs.tolist())
+    }
     return np.array([by_m[int(m)] for m in rungs])
 
 
@@ -298,8 +305,9 @@ class CurveEstimate(list):
 
 def problem_estimates(counts: Counts, ks: Iterable[int], unbiased: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """(problems x ks) matrices, in the order of `counts`: each problem's pass@k estimate
-    (the posterior mean under the prior fitted to all of `counts`; with `unbiased`, Chen et
-    al.'s estimator where k <= n) and its expected squared error."""
+    (Chen et al.'s for the problems with the largest n, where k <= n; elsewhere the posterior
+    mean under the prior fitted to all of `counts`; with `unbiased`, Chen et al.'s wherever
+    k <= n) and its expected squared error."""
     _check_counts(counts)
     k_arr = np.array([int(k) for k in ks])
     if not len(k_arr) or k_arr.min() < 1:
@@ -311,20 +319,22 @@ def problem_estimates(counts: Counts, ks: Iterable[int], unbiased: bool = False)
     unique, inverse = np.unique(pairs, axis=0, return_inverse=True)
     values = np.zeros((len(unique), len(k_arr)))
     risks = np.zeros((len(unique), len(k_arr)))
+    top = int(pairs[:, 0].max())
     for row, (n, c) in enumerate(unique.tolist()):
         values[row] = _posterior_mean(prior.posterior(n, c), prior.rates, k_arr)
-        low = (k_arr <= n) & unbiased
+        exact = unbiased or n == top
+        low = (k_arr <= n) & exact
         if low.any():
             values[row, low] = pass_at_k(n, c, k_arr[low])
-        risks[row] = problem_risk(prior, n, c, n, k_arr, unbiased)
+        risks[row] = problem_risk(prior, n, c, n, k_arr, exact)
     inverse = inverse.ravel()
     return values[inverse], risks[inverse]
 
 
 def estimate_curve(counts: Counts, ks: Iterable[int], unbiased: bool = False) -> CurveEstimate:
-    """pass@k for each k from unequal per-problem (n, c): the mean over problems of the
-    posterior mean of 1 - (1 - p)^k under the fitted prior (with `unbiased`, Chen et al.'s
-    estimator where n_i >= k); with each k's standard deviation and 95% interval."""
+    """pass@k for each k from unequal per-problem (n, c): the mean over problems of
+    problem_estimates (Chen et al.'s estimator for the problems sampled to the largest n,
+    the empirical-Bayes posterior mean for the others); with each k's sd and 95% interval."""
     k_list = [int(k) for k in ks]
     values, risks = problem_estimates(counts, k_list, unbiased)
     total = len(values)

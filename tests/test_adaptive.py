@@ -82,18 +82,30 @@ def test_unbiased_estimates_are_chen_et_al_where_k_fits_and_bayes_beyond() -> No
     assert all(lo <= v <= hi for lo, v, hi in zip(curve.low, curve, curve.high))
 
 
-def test_posterior_estimate_is_the_bayes_mean_under_the_fitted_prior() -> None:
-    counts = {f"p{i}": pair for i, pair in enumerate([(8, 0), (8, 8), (16, 3), (8, 1), (32, 0), (8, 8)])}
+def test_stopped_problems_get_the_bayes_mean_and_the_deepest_chen_et_al() -> None:
+    """Problems below the run's largest n: the posterior mean under the fitted prior at every
+    k; problems at the largest n (here 32): Chen et al.'s estimator where k <= 32."""
+    counts = {f"p{i}": pair for i, pair in enumerate([(8, 0), (8, 8), (16, 3), (8, 1), (32, 0), (8, 8), (32, 5)])}
     prior = fit_prior(counts)
-    ks = [1, 4, 16, 64]
-    curve = estimate_curve(counts, ks)
+    ks = [1, 4, 16, 32, 64]
+
+    def bayes(n: int, c: int, k: int) -> float:
+        return sum(w * (1 - (1 - p) ** k) for p, w in zip(prior.rates, exact_posterior(prior, n, c)))
+
     want = np.mean(
-        [[sum(w * (1 - (1 - p) ** k) for p, w in zip(prior.rates, exact_posterior(prior, n, c))) for k in ks]
-         for n, c in counts.values()],
+        [[unbiased(n, c, k) if n == 32 and k <= 32 else bayes(n, c, k) for k in ks] for n, c in counts.values()],
         axis=0,
-    )  # fmt: skip
+    )
+    curve = estimate_curve(counts, ks)
     assert list(curve) == pytest.approx(want.tolist(), abs=1e-9)
-    assert curve.tail_ks == [16, 64]  # the 8-sample problems need the prior there
+    assert curve.tail_ks == [16, 32, 64]  # the 8-sample problems need the prior from k = 16
+
+
+def test_a_run_with_equal_n_gets_exactly_the_fixed_n_estimate() -> None:
+    counts = {f"p{i}": (16, c) for i, c in enumerate([0, 1, 5, 16, 16, 9, 0, 3])}
+    ks = [1, 2, 4, 8, 16]
+    want = [float(sum(1 - Fraction(comb(16 - c, k), comb(16, k)) for _, c in counts.values()) / 8) for k in ks]
+    assert list(estimate_curve(counts, ks)) == pytest.approx(want, abs=1e-12)
 
 
 def test_fitted_prior_beats_other_priors_on_marginal_likelihood() -> None:
