@@ -17,7 +17,12 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lm_eval_passk.adaptive import DEFAULT_FIRST_ROUND, DEFAULT_TARGET_SD, allocate
+from lm_eval_passk.adaptive import (
+    DEFAULT_FIRST_ROUND,
+    DEFAULT_RELATIVE_SD,
+    DEFAULT_TARGET_SD,
+    allocate,
+)
 from lm_eval_passk.metrics import report_ks
 from lm_eval_passk.plan import Job, PlanRequest, plan_jobs
 
@@ -36,6 +41,7 @@ class Study:
     n_max: int
     first_round: int = DEFAULT_FIRST_ROUND
     target_sd: float = DEFAULT_TARGET_SD
+    relative_sd: float = DEFAULT_RELATIVE_SD
 
 
 @dataclass(frozen=True)
@@ -97,7 +103,7 @@ def next_step(study: Study) -> NextStep:
         more_by_n: dict[int, list[str]] = {study.first_round: []}  # every problem
     else:
         more = allocate(counts, study.n_max, report_ks(study.n_max), first_round=study.first_round,
-                        target_sd=study.target_sd)  # fmt: skip
+                        target_sd=study.target_sd, relative_sd=study.relative_sd)  # fmt: skip
         more_by_n = defaultdict(list)
         for pid, extra in more.items():
             if extra:

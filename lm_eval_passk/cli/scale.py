@@ -48,7 +48,11 @@ def add_commands(commands: Any) -> None:
 
 
 def _add_adapt(commands: Any) -> None:
-    from lm_eval_passk.adaptive import DEFAULT_FIRST_ROUND, DEFAULT_TARGET_SD
+    from lm_eval_passk.adaptive import (
+        DEFAULT_FIRST_ROUND,
+        DEFAULT_RELATIVE_SD,
+        DEFAULT_TARGET_SD,
+    )
 
     adapt = commands.add_parser(
         "adapt", help="an adaptive study in rounds: the next round's lm_eval jobs, or the merge when done (docs/ANALYSIS.md)"
@@ -66,6 +70,9 @@ def _add_adapt(commands: Any) -> None:
                        help=f"samples of every problem in round 1 (default {DEFAULT_FIRST_ROUND})")
     adapt.add_argument("--target_sd", type=float, default=DEFAULT_TARGET_SD,
                        help=f"the curve's standard deviation to reach at every k (default {DEFAULT_TARGET_SD})")
+    adapt.add_argument("--relative_sd", type=float, default=DEFAULT_RELATIVE_SD,
+                       help="never aim below this times fixed n_max's sd (default "
+                            f"{DEFAULT_RELATIVE_SD}; 1: fixed n's precision, for few problems)")
     adapt.add_argument("--format", choices=["shell", "slurm"], default="shell",
                        help="shell: one guarded command per job; slurm: an sbatch array script")
     adapt.set_defaults(func=run_adapt)
@@ -79,15 +86,15 @@ def run_adapt(args: argparse.Namespace) -> None:
 
     if args.n_max < 1 or args.first_round < 1 or args.first_round > args.n_max:
         raise ValueError(f"--first_round ({args.first_round}) must lie in 1..--n_max ({args.n_max})")
-    if args.target_sd <= 0:
-        raise ValueError(f"--target_sd must be positive, got {args.target_sd}")
+    if args.target_sd <= 0 or args.relative_sd <= 0:
+        raise ValueError(f"--target_sd and --relative_sd must be positive, got {args.target_sd}, {args.relative_sd}")
     metadata = _metadata_object(args.metadata)
     request = PlanRequest(
         task=args.task, n=args.n_max, shards=1, model=args.model, model_args=args.model_args,
         output_path=args.output_path or f"runs/{args.task}-adaptive", base_seed=args.base_seed,
         metadata=metadata, extra=tuple(shlex.split(args.extra)),
     )  # fmt: skip
-    study = Study(request, args.n_max, args.first_round, args.target_sd)
+    study = Study(request, args.n_max, args.first_round, args.target_sd, args.relative_sd)
     step = next_step(study)
     script = slurm_script(study, step) if args.format == "slurm" else shell_script(study, step)
     print(script, end="")
