@@ -143,3 +143,19 @@ def test_a_round_naming_an_unknown_problem_fails_with_the_id(tmp_path: Path) -> 
     )  # fmt: skip
     assert result.returncode != 0
     assert "not-a-problem" in result.stderr
+
+
+def test_adapt_writes_round_one_as_a_slurm_array_and_refuses_to_skip_an_unfinished_round(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["adapt", "math500_passk", "--n_max", "64", "--model", "vllm", "--model_args", "pretrained=m",
+            "--output_path", str(tmp_path / "study"), "--format", "slurm"]  # fmt: skip
+    script = cli(capsys, *args)
+    assert "#SBATCH --array=0-0" in script
+    assert "--seed 11000" in script and "seed=11000" in script  # lm_eval's and the vLLM engine's
+    assert '"n": 8' in script and '"problems"' not in script  # round 1: 8 samples of every problem
+    assert json.loads((tmp_path / "study" / "round-1" / "round.json").read_text())["jobs"][0]["n"] == 8
+    assert main(args) == 2
+    assert "round 1 is not finished" in capsys.readouterr().err
+    assert main([*args[:-2], "--metadata", '{"problems": ["a"]}']) == 2
+    assert "set by adapt" in capsys.readouterr().err
