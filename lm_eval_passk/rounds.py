@@ -151,6 +151,9 @@ def _budget_line(study: Study, step: NextStep) -> str:
 def shell_script(study: Study, step: NextStep) -> str:
     """The next round as a shell script (each job guarded by its done test), or the merge."""
     lines = ["#!/bin/bash", f"# lm-eval-passk adapt: {study.request.task}, n_max = {study.n_max}", _budget_line(study, step)]
+    if step.done and len(step.job_dirs) == 1:  # done after round 1: that run is the study
+        lines += [f"# study done after 1 round: nothing to merge; report {step.job_dirs[0]}"]
+        return "\n".join(lines) + "\n"
     if step.done:
         lines += [f"# study done after {step.round} round(s): merge them", " ".join(map(shlex.quote, merge_argv(study, step.job_dirs)))]
         return "\n".join(lines) + "\n"
