@@ -32,7 +32,7 @@ def test_a_misspelt_key_is_refused_before_the_model_loads(tiny_model: Path, tmp_
     log = lm_eval(tiny_model, tmp_path, "gsm8k_passk", {"n": 2, "data-dir": str(FIXTURE_DATA)}, fail=True)
     line = refusal(log)
     assert "'data-dir'" in line
-    assert "valid keys: data_dir, grader, n, prompt, require_sandbox" in line
+    assert "valid keys: data_dir, grader, n, problems, prompt, require_sandbox" in line
 
 
 def test_a_prompt_for_another_kind_of_task_is_refused(tiny_model: Path, tmp_path: Path) -> None:

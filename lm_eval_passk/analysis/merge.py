@@ -47,6 +47,7 @@ SEED_ARGUMENTS = ("seed",)
 PER_JOB_BLOCK_FIELDS = (
     "n", "ks", "shard", "identical_fraction", "sampling_degenerate", "duplicate_fraction",
     "sampling_duplicated", "reasons", "problems", "merged_from", "duplicated",
+    "problem_subset", "adaptive",
 )
 PER_JOB_CONFIG_FIELDS = ("repeats", "metadata", RESULTS_BLOCK, "metric_list", "filter_list")
 SEED_FIELDS = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")
@@ -216,6 +217,34 @@ def _merged_rows(merge: TaskMerge, group: list[Shard], allow_duplicates: bool) -
         yield _merge_row(merge, group, rows, allow_duplicates)  # type: ignore[arg-type]
 
 
+def _adaptive_rows(merge: TaskMerge, shards: list[Shard], allow_duplicates: bool) -> Iterator[dict[str, Any]]:
+    """The rounds of an adaptive study (lm_eval_passk/adaptive.py) joined by problem id:
+    the runs without a problem subset hold every problem, each later round some of them,
+    all in the benchmark's order, so one pass over the streams joins them."""
+    full_rounds = {index for index, shard in enumerate(shards) if not shard.block.get("problem_subset")}
+    if not full_rounds:
+        raise MergeError(f"{merge.task}: adaptive rounds need a first round of every problem; none among the runs")
+    if any(shard.problem_shard for shard in shards):
+        raise MergeError(f"{merge.task}: adaptive rounds cannot be merged with problem shards")
+    first = shards[min(full_rounds)]
+    streams = [read_rows(shard.samples.path) for shard in shards]
+    heads = [next(stream, None) for stream in streams]
+    for row in read_rows(first.samples.path):
+        pid = problem_id(row)
+        present = [index for index, head in enumerate(heads) if head is not None and problem_id(head) == pid]
+        for index in full_rounds - set(present):
+            raise MergeError(f"{merge.task}: {shards[index].run} lacks problem {pid} of {first.run}")
+        yield _merge_row(merge, [shards[i] for i in present], [heads[i] for i in present], allow_duplicates)  # type: ignore[misc]
+        for index in present:
+            heads[index] = next(streams[index], None)
+    for shard, head in zip(shards, heads):
+        if head is not None:
+            raise MergeError(
+                f"{merge.task}: {shard.run} has problem {problem_id(head)} out of the first round's order "
+                f"or not in {first.run}; were the rounds made from the same data?"
+            )
+
+
 def _merge_row(merge: TaskMerge, group: list[Shard], rows: list[dict[str, Any]], allow_duplicates: bool) -> dict[str, Any]:
     pid = problem_id(rows[0])
     if pid in merge.counts:
@@ -312,6 +341,13 @@ def _task_results(merge: TaskMerge) -> tuple[dict[str, Any], dict[str, Any]]:
         "merged_from": [job for s in merge.shards for job in _jobs(s)],
         "duplicated": merge.duplicated,
     }
+    if len({pn for pn, _ in counts.values()}) > 1:
+        # Unequal n per problem: an adaptive study. `n`/`ks` above stay what every problem
+        # reaches; report reads the whole curve from the counts (analysis/adaptive.py).
+        block["adaptive"] = {
+            "n_max": max(pn for pn, _ in counts.values()),
+            "samples": sum(pn for pn, _ in counts.values()),
+        }
     return entry, block
 
 
@@ -378,9 +414,16 @@ def _merge_into(runs: Sequence[Path], out: Path, allow_duplicates: bool) -> Merg
         partial = path.with_suffix(".jsonl.partial")
         try:
             with partial.open("w", encoding="utf-8") as writer:
-                for key in sorted(groups, key=lambda s: int(s.split("/")[0]) if s else 0):
-                    for row in _merged_rows(merge, groups[key], allow_duplicates):
-                        writer.write(json.dumps(row, ensure_ascii=False) + "\n")
+                if any(shard.block.get("problem_subset") for shard in shards):
+                    rows: Iterator[dict[str, Any]] = _adaptive_rows(merge, shards, allow_duplicates)
+                else:
+                    rows = (
+                        row
+                        for key in sorted(groups, key=lambda s: int(s.split("/")[0]) if s else 0)
+                        for row in _merged_rows(merge, groups[key], allow_duplicates)
+                    )
+                for row in rows:
+                    writer.write(json.dumps(row, ensure_ascii=False) + "\n")
         except BaseException:
             partial.unlink(missing_ok=True)
             raise

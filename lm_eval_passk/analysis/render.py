@@ -100,6 +100,30 @@ def majority_text(summaries: list[dict[str, Any]], markdown: bool) -> str:
     return "\n\nmaj@k (majority vote over k samples; docs/ANALYSIS.md)\n\n" + table + "\n".join(notes)
 
 
+def adaptive_text(summaries: list[dict[str, Any]]) -> str:
+    """Lines under a table for its adaptive runs: budget, precision, tail-estimated k."""
+    lines = []
+    for s in summaries:
+        info = s.get("adaptive")
+        if not info:
+            continue
+        worst = max(info["sd"].values())
+        tail = info["tail_ks"]
+        lines.append(
+            f"{s['model']}: adaptive run (docs/ANALYSIS.md): {info['samples']} samples = "
+            f"{100 * info['share']:.0f}% of fixed n = {s['n']} ({info['fixed_budget']}); n per problem "
+            f"{info['n_min']}..{s['n']}; sampling sd at most {100 * worst:.2f} points "
+            f"(per k: {', '.join(f'{k}: {100 * v:.2f}' for k, v in info['sd'].items())}); "
+            + (
+                f"k = {', '.join(map(str, tail))} rest on the tail estimate (for up to "
+                f"{100 * max(info['tail_share'].values()):.0f}% of problems)"
+                if tail
+                else "no k rests on the tail estimate"
+            )
+        )
+    return "\n\n" + "\n".join(lines) if lines else ""
+
+
 def report_text(document: dict[str, Any], markdown: bool = False) -> str:
     """One table per task: a row per k, a column per model, pass@k with its 95% CI."""
     blocks = []
@@ -115,6 +139,7 @@ def report_text(document: dict[str, Any], markdown: bool = False) -> str:
         blocks.append(
             f"{title}\n\n{_grid(headers, rows, markdown)}{_above_n_note(rows, markdown)}"
             f"\n\nsolved at k = n: {solved}"
+            + adaptive_text(summaries)
             + cot_text(summaries, markdown)
             + majority_text(summaries, markdown)
         )
@@ -152,6 +177,7 @@ def compare_text(document: dict[str, Any], markdown: bool = False) -> str:
         title = f"## {task}" if markdown else task
         blocks.append(
             f"{title}\n\n{_grid(headers, rows, markdown)}{_above_n_note(rows, markdown)}\n\n{summary}"
+            + adaptive_text([base, rl])
             + cot_text([base, rl], markdown)
             + majority_text([base, rl], markdown)
         )
@@ -227,6 +253,13 @@ def leaderboard_markdown(document: dict[str, Any], ks: list[int]) -> str:
         notes.append(f"{_marker(ABOVE_N, True)}: {_ABOVE_N_MEANING}")
     if any(NO_RUN in row for row in rows):
         notes.append("empty: no run of that model on that task")
+    adaptive = [
+        f"{model} on {task}: adaptive run, {100 * s['adaptive']['share']:.0f}% of fixed n = {s['n']}"
+        + (f", pass@k for k >= {min(s['adaptive']['tail_ks'])} partly from the tail estimate" if s["adaptive"]["tail_ks"] else "")
+        for task, models in document["tasks"].items() for model, s in models.items() if s.get("adaptive")
+    ]
+    if adaptive:
+        notes.append("; ".join(adaptive) + " (docs/ANALYSIS.md)")
     note = "\n\n" + "; ".join(notes) if notes else ""
     return _grid(headers, rows, markdown=True) + note + "\n"
 

@@ -13,6 +13,13 @@ from typing import Any
 
 import numpy as np
 
+from lm_eval_passk.adaptive import problem_estimates
+from lm_eval_passk.analysis.adaptive import (
+    adaptive_summary,
+    is_adaptive,
+    study_ks,
+    study_n,
+)
 from lm_eval_passk.analysis.majority import majority_fields
 from lm_eval_passk.analysis.runs import TaskRun
 from lm_eval_passk.metrics import pass_at_k, report_ks
@@ -65,7 +72,10 @@ def same_run_warnings(base_runs: list[TaskRun], rl_runs: list[TaskRun]) -> list[
 
 
 def per_problem_pass_at_k(run: TaskRun, ids: list[str], ks: list[int]) -> np.ndarray:
-    """(problems x ks) matrix of each problem's pass@k, in the order of `ids`."""
+    """(problems x ks) matrix of each problem's pass@k, in the order of `ids` (an adaptive
+    run's: the empirical-Bayes estimates its curve averages)."""
+    if is_adaptive(run):
+        return problem_estimates({i: run.problems[i] for i in ids}, ks)[0]
     counts = np.array([run.problems[i] for i in ids], dtype=np.int64).reshape(-1, 2)
     return pass_at_k(counts[:, :1], counts[:, 1:], np.array(ks)[None, :])
 
@@ -87,13 +97,16 @@ def model_summary(
 ) -> dict[str, Any]:
     """pass@k with 95% bootstrap intervals over `ids`, the problems solved at k = n, and
     (with `majority`) maj@k."""
-    ks = ks or report_ks(run.n)
+    ks = ks or study_ks(run)
     summary = {
         "model": run.model,
         "n": run.n,
         **pass_at_k_curve(run, ids, weights, ks),
         "solved_ids": sorted(i for i in ids if run.problems[i][1] > 0),
     }
+    if is_adaptive(run):
+        summary.update(adaptive_summary(run, ids, ks))
+        ks = [k for k in ks if k <= run.n]  # maj@k and CoT-Pass@k: where every problem has k samples
     if majority:
         summary.update(majority_fields(run.votes, run.majority_note, ids, ks))
     if run.cot is not None:
@@ -125,7 +138,7 @@ def report(
     for run in runs:
         ids = sorted(run.problems)
         weights = resample_weights(len(ids), settings.resamples, settings.seed)
-        ks = sorted(set(report_ks(run.n)) | {k for k in extra_ks if k <= run.n})
+        ks = sorted(set(study_ks(run)) | {k for k in extra_ks if k <= study_n(run)})
         tasks.setdefault(run.task, {})[run.model] = model_summary(run, ids, weights, ks, majority)
     return {"tasks": tasks, "bootstrap": vars(settings) | {"level": 0.95}}
 
@@ -148,7 +161,7 @@ def compare_task(
     base_curve, rl_curve = _as_curve(base_summary), _as_curve(rl_summary)
     k_used, gap = delta_se(base_curve, rl_curve)
 
-    common = [k for k in report_ks(min(base.n, rl.n))]
+    common = [k for k in report_ks(min(study_n(base), study_n(rl)))]
     difference = per_problem_pass_at_k(base, ids, common) - per_problem_pass_at_k(rl, ids, common)
     low, high = bootstrap_ci(difference, weights)
 

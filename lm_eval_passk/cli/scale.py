@@ -44,6 +44,75 @@ def add_commands(commands: Any) -> None:
 
     merge.set_defaults(func=run_merge)
     plan.set_defaults(func=run_plan)
+    _add_adapt(commands)
+
+
+def _add_adapt(commands: Any) -> None:
+    from lm_eval_passk.adaptive import (
+        DEFAULT_FIRST_ROUND,
+        DEFAULT_RELATIVE_SD,
+        DEFAULT_TARGET_SD,
+    )
+
+    adapt = commands.add_parser(
+        "adapt", help="an adaptive study in rounds: the next round's lm_eval jobs, or the merge when done (docs/ANALYSIS.md)"
+    )
+    adapt.add_argument("task", metavar="TASK", help="one lm_eval task, e.g. math500_passk")
+    adapt.add_argument("--n_max", type=int, required=True, help="most samples any problem gets (the fixed budget's n)")
+    adapt.add_argument("--model", required=True, help="an lm-eval model type: vllm, hf, ...")
+    adapt.add_argument("--model_args", default="", help="as for lm_eval, without seed (each job gets its own)")
+    adapt.add_argument("--output_path", help="the study's directory: round-R/ and merged/ (default runs/TASK-adaptive)")
+    adapt.add_argument("--metadata", default="{}", help="further --metadata keys as JSON, e.g. {\"data_dir\": \"/data\"}")
+    adapt.add_argument("--extra", default="", help="further lm_eval arguments for every job, as for plan")
+    adapt.add_argument("--base_seed", type=int, default=DEFAULT_BASE_SEED,
+                       help=f"job j of round R gets seed base_seed + 1000 R + j (default {DEFAULT_BASE_SEED})")
+    adapt.add_argument("--first_round", type=int, default=DEFAULT_FIRST_ROUND,
+                       help=f"samples of every problem in round 1 (default {DEFAULT_FIRST_ROUND})")
+    adapt.add_argument("--target_sd", type=float, default=DEFAULT_TARGET_SD,
+                       help=f"the curve's standard deviation to reach at every k (default {DEFAULT_TARGET_SD})")
+    adapt.add_argument("--relative_sd", type=float, default=DEFAULT_RELATIVE_SD,
+                       help="never aim below this times fixed n_max's sd (default "
+                            f"{DEFAULT_RELATIVE_SD}; 1: fixed n's precision, for few problems)")
+    adapt.add_argument("--format", choices=["shell", "slurm"], default="shell",
+                       help="shell: one guarded command per job; slurm: an sbatch array script")
+    adapt.set_defaults(func=run_adapt)
+
+
+def run_adapt(args: argparse.Namespace) -> None:
+    import shlex
+
+    from lm_eval_passk.plan import PlanRequest
+    from lm_eval_passk.rounds import Study, next_step, shell_script, slurm_script
+
+    if args.n_max < 1 or args.first_round < 1 or args.first_round > args.n_max:
+        raise ValueError(f"--first_round ({args.first_round}) must lie in 1..--n_max ({args.n_max})")
+    if args.target_sd <= 0 or args.relative_sd <= 0:
+        raise ValueError(f"--target_sd and --relative_sd must be positive, got {args.target_sd}, {args.relative_sd}")
+    metadata = _metadata_object(args.metadata)
+    request = PlanRequest(
+        task=args.task, n=args.n_max, shards=1, model=args.model, model_args=args.model_args,
+        output_path=args.output_path or f"runs/{args.task}-adaptive", base_seed=args.base_seed,
+        metadata=metadata, extra=tuple(shlex.split(args.extra)),
+    )  # fmt: skip
+    study = Study(request, args.n_max, args.first_round, args.target_sd, args.relative_sd)
+    step = next_step(study)
+    script = slurm_script(study, step) if args.format == "slurm" else shell_script(study, step)
+    print(script, end="")
+    if step.done:
+        print(f"adapt: study done after {step.round} round(s); run the printed merge", file=sys.stderr)
+    else:
+        print(f"adapt: round {step.round}: {len(step.jobs)} job(s), written to "
+              f"{request.output_path}/round-{step.round}/jobs.sh", file=sys.stderr)  # fmt: skip
+
+
+def _metadata_object(text: str) -> dict[str, Any]:
+    try:
+        metadata = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"--metadata is not JSON: {error}") from None
+    if not isinstance(metadata, dict):
+        raise ValueError(f"--metadata must be a JSON object, got {text!r}")  # noqa: TRY004
+    return metadata
 
 
 def run_merge(args: argparse.Namespace) -> None:

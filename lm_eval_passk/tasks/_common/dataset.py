@@ -105,13 +105,29 @@ def shard_of(problems: list[Problem], shard: tuple[int, int] | None) -> list[Pro
     return problems[index - 1 :: count]
 
 
+def only_problems(problems: list[Problem], ids: tuple[str, ...] | None) -> list[Problem]:
+    """The problems named by an adaptive round's `problems` key, in the benchmark's order;
+    an id the benchmark does not have is an error naming it."""
+    if ids is None:
+        return problems
+    known = {problem.problem_id for problem in problems}
+    missing = [i for i in ids if i not in known]
+    if missing:
+        raise DataError(
+            f"--metadata 'problems': {len(missing)} id(s) not in this benchmark (or problem shard), "
+            f"e.g. {missing[0]!r}"
+        )
+    wanted = set(ids)
+    return [problem for problem in problems if problem.problem_id in wanted]
+
+
 def problems_dataset(source: BenchmarkSource, options: PassKOptions) -> Any:
     """A DatasetDict with one `test` split of prompted problems. Only the problems go into
     the docs; settings (grader, sandbox policy, response prefix) are the task's options,
     recorded once in the results (lm_eval_passk.run_format)."""
     import datasets
 
-    problems = shard_of(load_problems(source, options.data_dir), options.shard)
+    problems = only_problems(shard_of(load_problems(source, options.data_dir), options.shard), options.problems)
     columns: dict[str, list[Any]] = {
         PROBLEM_ID: [p.problem_id for p in problems],
         "problem": [p.problem for p in problems],

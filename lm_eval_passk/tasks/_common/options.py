@@ -17,7 +17,7 @@ from lm_eval_passk.tasks._common.prompts import (
 # The keys read_options reads; a task folder's utils.py names the keys its loader reads
 # besides these as its BenchmarkLoader's option_keys (LiveCodeBench's `release`, MathVista's
 # `question_types`).
-COMMON_KEYS = ("n", "data_dir", "prompt", "grader", "require_sandbox", "shard")
+COMMON_KEYS = ("n", "data_dir", "prompt", "grader", "require_sandbox", "shard", "problems")
 # Keys lm-eval 0.4.13 puts into every task's metadata itself, seen in a real run: the YAML's
 # `version` and the YAML's path, `config_source`. It merges the --model_args keys in too
 # (`pretrained`, `dtype`, ...): only the caller knows those, so it leaves them out.
@@ -32,6 +32,7 @@ class PassKOptions:
     grader: str  # "default" or "paper" (lm_eval_passk.grading.config)
     require_sandbox: bool  # code tasks: no bubblewrap is an error, not a warning
     shard: tuple[int, int] | None = None  # (i, m): the i-th of m problem shards, 1-based
+    problems: tuple[str, ...] | None = None  # only these problem ids (an adaptive round)
 
 
 def read_options(metadata: dict[str, Any]) -> PassKOptions:
@@ -58,7 +59,10 @@ def read_options(metadata: dict[str, Any]) -> PassKOptions:
     require_sandbox = metadata.get("require_sandbox", False)
     if not isinstance(require_sandbox, bool):
         raise ValueError(f"--metadata 'require_sandbox' must be true or false, got {require_sandbox!r}")
-    return PassKOptions(n, data_dir, prompt, grader, require_sandbox, read_shard(metadata.get("shard")))
+    return PassKOptions(
+        n, data_dir, prompt, grader, require_sandbox, read_shard(metadata.get("shard")),
+        read_problem_ids(metadata.get("problems")),
+    )
 
 
 def read_shard(value: Any) -> tuple[int, int] | None:
@@ -71,6 +75,27 @@ def read_shard(value: Any) -> tuple[int, int] | None:
             f"--metadata 'shard' must be \"i/m\" with 1 <= i <= m (e.g. \"3/8\"), got {value!r}"
         )
     return int(index), int(count)
+
+
+def read_problem_ids(value: Any) -> tuple[str, ...] | None:
+    """The `problems` key of an adaptive round (docs/ANALYSIS.md): a list of problem ids, or
+    the path of a text file with one id per line (what `lm-eval-passk adapt` writes)."""
+    if value is None:
+        return None
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        ids = tuple(value)
+    elif isinstance(value, str):
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise FileNotFoundError(f"--metadata 'problems': {path} is not a file of problem ids")
+        ids = tuple(line for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    else:
+        raise ValueError(f"--metadata 'problems' must be a list of problem ids or a file of them, got {value!r}")
+    if not ids:
+        raise ValueError(f"--metadata 'problems': {value!r} names no problem")
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"--metadata 'problems': {value!r} names a problem twice")
+    return ids
 
 
 def unknown_keys(keys: Iterable[str], valid: Iterable[str]) -> list[str]:

@@ -156,6 +156,9 @@ class PassKTask(ConfigurableTask):
             **self.settings.to_dict(),
             "prompt": self.options.prompt,
             "shard": "{}/{}".format(*self.options.shard) if self.options.shard else None,
+            # An adaptive round draws only some problems (lm_eval_passk/adaptive.py); merge
+            # joins such runs by problem id.
+            "problem_subset": len(self.options.problems) if self.options.problems else None,
             "identical_fraction": fraction,
             "sampling_degenerate": sampling_is_degenerate(fraction),
             # Pooled over every rank's problems: total repeated / total long responses.
