@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_DATA, offline_env, run_lm_eval
+from conftest import FIXTURE_DATA, SHARED_DATA, offline_env, run_lm_eval
 
 from lm_eval_passk.cli import main
 from lm_eval_passk.plan import LM_EVAL_DEFAULT_SEED
@@ -276,3 +276,52 @@ def test_two_planned_shards_through_the_real_lm_eval_draw_different_samples(
     argv[argv.index("--output_path") + 1] = str(tmp_path / "again")
     run_lm_eval(argv, env=offline_env(tmp_path / "raw"), cwd=tmp_path)
     assert responses(tmp_path / "again") == first
+
+
+@pytest.mark.parametrize(
+    ("task", "metadata", "problem_shards", "message"),
+    [
+        ("aime24_pask", {}, 1, "TASK: no task named 'aime24_pask' in lm-eval's index; did you mean aime24_passk"),
+        ("aime24_passk", {"data-dir": "/data"}, 1, "--metadata key 'data-dir' not read by aime24_passk"),
+        ("aime24_passk", {"data_dir": str(FIXTURE_DATA)}, 4,
+         "--problem_shards 4: aime24_passk has 3 problem(s), so 1 problem shard(s) would be empty; use at most 3"),
+        ("aime24_passk", {"data_dir": "/no/such/dir"}, 1, "--metadata 'data_dir': /no/such/dir is not a directory"),
+    ],
+)  # fmt: skip
+def test_plan_checks_task_names_metadata_keys_and_problem_shards_before_writing_a_job(
+    capsys: pytest.CaptureFixture[str], task: str, metadata: dict, problem_shards: int, message: str
+) -> None:
+    # Issue 27: each of these used to print a script whose every job would fail (or, for the
+    # problem shards, run empty shards).
+    args = ["plan", task, "--n", "8", "--model", "hf", "--metadata", json.dumps(metadata),
+            "--problem_shards", str(problem_shards)]  # fmt: skip
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"lm-eval-passk: error: {message}") and captured.err.count("\n") == 1
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real benchmark data not at {SHARED_DATA}")
+def test_plan_refuses_more_problem_shards_than_aime24_has_problems(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["plan", "aime24_passk", "--n", "1024", "--shards", "16", "--problem_shards", "100", *VLLM_ARGS,
+            "--metadata", json.dumps({"data_dir": str(SHARED_DATA)})]  # fmt: skip
+    assert main(args) == 2
+    assert "--problem_shards 100: aime24_passk has 30 problem(s)" in capsys.readouterr().err
+    assert main([*args[:7], "30", *args[8:]]) == 0  # 30 shards of one problem each are fine
+    assert capsys.readouterr().out.count("lm_eval --model") == 16 * 30
+
+
+def test_an_empty_problem_shard_is_refused_in_one_line_before_the_model_loads(tmp_path: Path) -> None:
+    # Issue 27: shard 4 of 4 of a 3-problem benchmark used to reach lm-eval's request
+    # building with no documents and end in an IndexError, after the model had loaded.
+    result = run_lm_eval(
+        ["--model", "hf", "--model_args", f"pretrained={tmp_path / 'never-loaded'}", "--tasks", "aime24_passk",
+         "--metadata", json.dumps({"data_dir": str(FIXTURE_DATA), "shard": "4/4"}), "--device", "cpu"],
+        env=offline_env(tmp_path / "raw"), cwd=tmp_path, expect_failure=True,
+    )  # fmt: skip
+    expected = (
+        "lm-eval-passk: --metadata 'shard' 4/4: aime24_passk has 3 problem(s), so problem shard 4 of 4 is "
+        "empty; use at most 3 problem shards"
+    )
+    assert result.stderr.strip().splitlines()[-1] == expected
+    assert "Traceback" not in result.stderr
