@@ -81,7 +81,7 @@ def _positive(value: int, flag: str) -> None:
         raise ValueError(f"{flag} must be a positive integer, got {value!r}")
 
 
-def _model_arg(model_args: str, key: str) -> str | None:
+def model_arg(model_args: str, key: str) -> str | None:
     """`key`'s value in --model_args (lm-eval's comma-separated key=value pairs), else None."""
     for part in model_args.split(","):
         name, _, value = part.partition("=")
@@ -110,9 +110,9 @@ def validate(request: PlanRequest) -> None:
             f"--base_seed: seeds {request.base_seed}..{last} include {LM_EVAL_DEFAULT_SEED}, lm-eval's default "
             "vLLM seed; a run started without a seed would repeat that shard's samples"
         )
-    if _model_arg(request.model_args, "seed") is not None:
+    if model_arg(request.model_args, "seed") is not None:
         raise ValueError("--model_args sets seed; the plan gives every job its own (see --base_seed)")
-    data_parallel = _model_arg(request.model_args, "data_parallel_size")
+    data_parallel = model_arg(request.model_args, "data_parallel_size")
     if request.model in ENGINE_SEEDED_MODELS and data_parallel not in (None, "1"):
         raise ValueError(
             f"--model_args data_parallel_size={data_parallel}: lm-eval 0.4.13 starts every vLLM "

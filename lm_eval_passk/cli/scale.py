@@ -112,11 +112,12 @@ def run_plan(args: argparse.Namespace) -> None:
     )
     from lm_eval_passk.tasks._common.preflight import check_plan
 
+    submitting = args.submit or args.sbatch_args or args.max_running is not None
+    if submitting and (args.format != "slurm" or not args.submit):
+        raise ValueError("--submit, --sbatch_args and --max_running go with --format slurm --submit")
     validate(request)  # the plan's own options first: they need no task index
     check_plan(request.task, metadata, request.problem_shards, _include_path(request.extra))
-    if args.submit or args.sbatch_args or args.max_running is not None:
-        if args.format != "slurm" or not args.submit:
-            raise ValueError("--submit, --sbatch_args and --max_running go with --format slurm --submit")
+    if submitting:
         from lm_eval_passk.scheduling.submit import describe, submit
 
         submission = submit(request, shlex.split(args.sbatch_args), args.max_running)

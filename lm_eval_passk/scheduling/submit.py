@@ -19,6 +19,7 @@ from lm_eval_passk.plan import (
     directory_width,
     job_name,
     merged_dir,
+    model_arg,
     plan_jobs,
     slurm_script,
 )
@@ -49,14 +50,6 @@ class Submission:
     sbatch_args: list[str]
 
 
-def _model_arg(model_args: str, key: str) -> str | None:
-    for part in model_args.split(","):
-        name, _, value = part.partition("=")
-        if name.strip() == key:
-            return value.strip()
-    return None
-
-
 def _option(args: Sequence[str], names: Sequence[str]) -> str | None:
     """The value of the last of `names` in an argument list (--opt=value or --opt value)."""
     value = None
@@ -74,7 +67,7 @@ def default_resources(request: PlanRequest) -> list[str]:
     if request.model in ENGINE_SEEDED_MODELS:
         gpus = 1
         for key in ("tensor_parallel_size", "pipeline_parallel_size"):
-            value = _model_arg(request.model_args, key)
+            value = model_arg(request.model_args, key)
             gpus *= int(value) if value and value.isdigit() else 1
         return [f"--gres=gpu:{gpus}"]
     if request.model in HF_MODELS:
