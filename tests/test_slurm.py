@@ -149,6 +149,18 @@ def test_submit_options_need_format_slurm_submit_and_a_user_gpu_option_replaces_
     assert not any(arg.startswith(("--gpus", "--gres")) for arg in merge)
 
 
+def test_status_of_a_folder_nothing_was_submitted_from_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["status", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err == (
+        f"lm-eval-passk: error: {tmp_path}: no submissions.jsonl: nothing was submitted here with "
+        "`lm-eval-passk plan ... --format slurm --submit`\n"
+    )
+
+
 # The real scheduler -------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
