@@ -206,6 +206,7 @@ def test_a_study_submitted_to_slurm_is_run_merged_reported_and_resubmitted_shard
     assert status.returncode == 0, status.stderr
     lines = {line.split()[0]: line for line in status.stdout.splitlines()[:-1]}
     assert [lines[f"shard-00{i}"].split()[1] for i in range(4)] == ["done", "done", "failed", "done"]
+    assert "FAILED" in lines["shard-002"] and f"log {out}/logs/shard-002.log" in lines["shard-002"]
     assert "merge" in lines and lines["merge"].split()[1] == "pending" and "DependencyNeverSatisfied" in lines["merge"]
     assert status.stdout.splitlines()[-1] == "4 shard(s): 3 done, 1 failed; merge pending"
     assert not (out / "merged").exists()

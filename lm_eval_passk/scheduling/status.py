@@ -74,7 +74,8 @@ def plan_status(output_path: str | Path) -> list[ShardStatus]:
         if ended_as is None:
             statuses.append(ShardStatus(name, "missing", f"no results; Slurm no longer knows {task}; log {log}"))
         elif ended_as.state in FAILED_STATES or ended_as.exit_code not in ("", "0:0"):
-            statuses.append(ShardStatus(name, "failed", f"{task} {ended_as.state}, exit {ended_as.exit_code}; log {log}"))
+            why = f" ({ended_as.reason})" if ended_as.reason not in ("", "None") else ""
+            statuses.append(ShardStatus(name, "failed", f"{task} {ended_as.state}{why}, exit {ended_as.exit_code}; log {log}"))
         else:
             statuses.append(ShardStatus(name, "missing", f"{task} {ended_as.state} but its results are gone"))
     statuses.append(_merge_status(latest.merged, latest.merge_job, latest.shards, queued, end_state, logs))
