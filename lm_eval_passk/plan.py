@@ -43,6 +43,8 @@ PLANNED_FLAGS = frozenset({
 })  # fmt: skip
 # Metadata keys the plan sets per job.
 PLANNED_METADATA = ("n", "shard")
+# The merge writes into merged + this, renamed to merged once complete.
+PARTIAL_SUFFIX = ".partial"
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,7 @@ def _positive(value: int, flag: str) -> None:
         raise ValueError(f"{flag} must be a positive integer, got {value!r}")
 
 
-def _model_arg(model_args: str, key: str) -> str | None:
+def model_arg(model_args: str, key: str) -> str | None:
     """`key`'s value in --model_args (lm-eval's comma-separated key=value pairs), else None."""
     for part in model_args.split(","):
         name, _, value = part.partition("=")
@@ -108,9 +110,9 @@ def validate(request: PlanRequest) -> None:
             f"--base_seed: seeds {request.base_seed}..{last} include {LM_EVAL_DEFAULT_SEED}, lm-eval's default "
             "vLLM seed; a run started without a seed would repeat that shard's samples"
         )
-    if _model_arg(request.model_args, "seed") is not None:
+    if model_arg(request.model_args, "seed") is not None:
         raise ValueError("--model_args sets seed; the plan gives every job its own (see --base_seed)")
-    data_parallel = _model_arg(request.model_args, "data_parallel_size")
+    data_parallel = model_arg(request.model_args, "data_parallel_size")
     if request.model in ENGINE_SEEDED_MODELS and data_parallel not in (None, "1"):
         raise ValueError(
             f"--model_args data_parallel_size={data_parallel}: lm-eval 0.4.13 starts every vLLM "
@@ -131,7 +133,8 @@ def sample_counts(n: int, shards: int) -> list[int]:
     return [base + 1 if shard < remainder else base for shard in range(shards)]
 
 
-def _directory_width(jobs: int) -> int:
+def directory_width(jobs: int) -> int:
+    """Digits of the shard-NNN directory numbers (at least 3)."""
     return max(3, len(str(jobs - 1)))
 
 
@@ -139,7 +142,7 @@ def plan_jobs(request: PlanRequest) -> list[Job]:
     """Every job of the plan: sample shards crossed with problem shards, in array order."""
     validate(request)
     counts = sample_counts(request.n, request.shards)
-    width = _directory_width(request.shards * request.problem_shards)
+    width = directory_width(request.shards * request.problem_shards)
     engine_seeded = request.model in ENGINE_SEEDED_MODELS
     has_batch_size = any(argument.split("=", 1)[0] == "--batch_size" for argument in request.extra)
     code_task = any(name.strip() in CODE_TASKS for name in request.task.split(","))
@@ -175,11 +178,32 @@ def plan_jobs(request: PlanRequest) -> list[Job]:
     return jobs
 
 
+def merged_dir(request: PlanRequest) -> str:
+    """Where the plan's merge writes the merged run."""
+    return posixpath.join(request.output_path, "merged")
+
+
 def merge_argv(request: PlanRequest, jobs: Sequence[Job]) -> list[str]:
     """`lm-eval-passk merge` over exactly the plan's shard directories (not a glob: a stale
-    shard-* of an earlier, larger plan would be merged too)."""
-    out = posixpath.join(request.output_path, "merged")
+    shard-* of an earlier, larger plan would be merged too), into merged.partial: the merge
+    lines rename it to merged once it is complete."""
+    out = merged_dir(request) + PARTIAL_SUFFIX
     return ["lm-eval-passk", "merge", *(job.output_dir for job in jobs), "--out", out]
+
+
+def merge_lines(request: PlanRequest, jobs: Sequence[Job]) -> list[str]:
+    """Shell lines that merge the shards, again on every run of the script (issue 27: a finished
+    plan run again after a crash redid a shard and then failed on the merged run it had already
+    written): merge into merged.partial, then replace merged with it, saying so in one line."""
+    merged = shlex.quote(merged_dir(request))
+    partial = shlex.quote(merged_dir(request) + PARTIAL_SUFFIX)
+    return [
+        f"rm -rf {partial}",
+        " ".join(map(shlex.quote, merge_argv(request, jobs))) + " >/dev/null",
+        f'if [ -e {merged} ]; then echo "replacing the previous merge in "{merged} >&2; rm -rf {merged}; fi',
+        f"mv {partial} {merged}",
+        f"echo {merged}",
+    ]
 
 
 def _command(program: str, argv: Sequence[str]) -> str:
@@ -226,24 +250,32 @@ def shell_script(request: PlanRequest) -> str:
     lines = ["#!/bin/bash", *_header(request, jobs), "set -eu"]
     for job in jobs:
         lines += [f"# {_describe(request, job)}", f"{_done_test(job.output_dir)} || {_command('lm_eval', job.argv)}"]
-    lines += ["# all jobs done: sum them into one run", " ".join(map(shlex.quote, merge_argv(request, jobs)))]
+    lines += ["# all jobs done: sum them into one run (redone on every run of this script)", *merge_lines(request, jobs)]
     return "\n".join(lines) + "\n"
+
+
+def job_name(request: PlanRequest) -> str:
+    """The Slurm job name of the plan's array (its merge job adds -merge)."""
+    return f"passk-{re.sub(r'[^A-Za-z0-9_.-]', '+', request.task)}"
 
 
 def slurm_script(request: PlanRequest) -> str:
     """The plan as a Slurm array script: array index = job index; a finished job is skipped."""
     jobs = plan_jobs(request)
-    merge = " ".join(map(shlex.quote, merge_argv(request, jobs)))
     lines = [
         "#!/bin/bash",
-        f"#SBATCH --job-name=passk-{re.sub(r'[^A-Za-z0-9_.-]', '+', request.task)}",
+        f"#SBATCH --job-name={job_name(request)}",
         f"#SBATCH --array=0-{len(jobs) - 1}",
         *_header(request, jobs),
-        "# submit with the resources one job needs, e.g. `sbatch --gpus=1 --time=24:00:00 THIS_FILE`;",
+        "# submit with the resources one job needs, e.g. `sbatch --gpus=1 --time=24:00:00 THIS_FILE`",
+        "# (or let `lm-eval-passk plan ... --submit` submit it and the merge);",
         "# without Slurm, run one job with `SLURM_ARRAY_TASK_ID=0 bash THIS_FILE`.",
-        "# when every job has finished:",
-        f"#   {merge}",
+        "# when every job has finished, merge them with `bash THIS_FILE merge`.",
         "set -eu",
+        'if [ "${1:-}" = merge ]; then',
+        *(f"  {line}" for line in merge_lines(request, jobs)),
+        "  exit 0",
+        "fi",
         'case "${SLURM_ARRAY_TASK_ID:?set by sbatch --array: the job index}" in',
     ]
     for job in jobs:
@@ -260,6 +292,11 @@ def slurm_script(request: PlanRequest) -> str:
         '  echo "job $SLURM_ARRAY_TASK_ID: $output already holds results; skipped" >&2',
         "  exit 0",
         "fi",
+        # A shard's log gathers every attempt (submitted with --open-mode=append): mark each.
+        (
+            'echo "job $SLURM_ARRAY_TASK_ID ($output): started on $(hostname) at $(date -u +%Y-%m-%dT%H:%M:%SZ)'
+            ' as Slurm job ${SLURM_ARRAY_JOB_ID:-none}_$SLURM_ARRAY_TASK_ID" >&2'
+        ),
         'exec lm_eval "${args[@]}"',
     ]
     return "\n".join(lines) + "\n"

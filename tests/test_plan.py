@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_DATA, offline_env, run_lm_eval
+from conftest import FIXTURE_DATA, SHARED_DATA, offline_env, run_lm_eval
 
 from lm_eval_passk.cli import main
 from lm_eval_passk.plan import LM_EVAL_DEFAULT_SEED
@@ -48,8 +48,10 @@ def jobs_and_merge(script: str) -> tuple[list[list[str]], list[str]]:
             command = tokens[tokens.index("||") + 1 :]
             assert command[0] == "lm_eval"
             jobs.append(command[1:])
-    assert commands[-1][:2] == ["lm-eval-passk", "merge"], "the merge comes last"
-    return jobs, commands[-1]
+    merges = [tokens for tokens in commands if tokens[:2] == ["lm-eval-passk", "merge"]]
+    assert len(merges) == 1 and commands.index(merges[0]) > commands.index(next(t for t in commands if "||" in t))
+    assert merges[0][-1] == ">/dev/null"  # it prints the partial directory; the script echoes the final one
+    return jobs, merges[0][:-1]
 
 
 def test_every_job_parses_as_lm_eval_arguments_with_its_own_seed_and_directory(
@@ -71,7 +73,7 @@ def test_every_job_parses_as_lm_eval_arguments_with_its_own_seed_and_directory(
         assert job.tasks == ["aime24_passk"] and job.model == "vllm" and job.log_samples
         assert job.model_args["pretrained"] == "Qwen/Qwen2.5-7B" and job.batch_size == "auto"
         assert "shard" not in job.metadata
-    assert merge == ["lm-eval-passk", "merge", *directories, "--out", "runs/aime 24/merged"]
+    assert merge == ["lm-eval-passk", "merge", *directories, "--out", "runs/aime 24/merged.partial"]
 
 
 def test_a_remainder_goes_to_the_first_shards(capsys: pytest.CaptureFixture[str]) -> None:
@@ -82,7 +84,7 @@ def test_a_remainder_goes_to_the_first_shards(capsys: pytest.CaptureFixture[str]
 def test_problem_shards_are_crossed_with_sample_shards(capsys: pytest.CaptureFixture[str]) -> None:
     script = plan(
         capsys, "aime24_passk", "--n", "12", "--shards", "3", "--problem_shards", "2", *VLLM_ARGS,
-        "--metadata", '{"data_dir": "/data"}',
+        "--metadata", json.dumps({"data_dir": str(FIXTURE_DATA)}),
     )  # fmt: skip
     jobs = [lm_eval_namespace(argv) for argv in jobs_and_merge(script)[0]]
     assert len(jobs) == 6
@@ -92,7 +94,7 @@ def test_problem_shards_are_crossed_with_sample_shards(capsys: pytest.CaptureFix
     assert sorted(pairs) == sorted((f"{i}/2", 4) for i in (1, 2) for _ in range(3))
     for problem_shard in ("1/2", "2/2"):  # every problem gets all n samples
         assert sum(n for shard, n in pairs if shard == problem_shard) == 12
-    assert {job.metadata["data_dir"] for job in jobs} == {"/data"}
+    assert {job.metadata["data_dir"] for job in jobs} == {str(FIXTURE_DATA)}
 
 
 def test_hf_gets_lm_evals_seed_only_and_code_tasks_the_unsafe_code_flag(capsys: pytest.CaptureFixture[str]) -> None:
@@ -141,10 +143,11 @@ STUB = """#!{python}
 import json, os, pathlib, sys
 with open(os.environ["STUB_LOG"], "a") as log:
     log.write(json.dumps([pathlib.Path(sys.argv[0]).name, *sys.argv[1:]]) + "\\n")
-if "--output_path" in sys.argv:
-    out = pathlib.Path(sys.argv[sys.argv.index("--output_path") + 1]) / "stub__model"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "results_2026-01-01T00-00-00.json").write_text("{{}}")
+for flag in ("--output_path", "--out"):  # lm_eval's run, or merge's merged run
+    if flag in sys.argv:
+        out = pathlib.Path(sys.argv[sys.argv.index(flag) + 1]) / "stub__model"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results_2026-01-01T00-00-00.json").write_text("{{}}")
 """
 
 
@@ -169,9 +172,11 @@ def calls(env: dict[str, str]) -> list[list[str]]:
     return recorded
 
 
-def bash(script: Path, env: dict[str, str], cwd: Path, timeout: int = 60) -> subprocess.CompletedProcess:
+def bash(
+    script: Path, env: dict[str, str], cwd: Path, timeout: int = 60, args: tuple[str, ...] = ()
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        ["bash", str(script)], env=env, cwd=cwd, check=False, capture_output=True, text=True, timeout=timeout
+        ["bash", str(script), *args], env=env, cwd=cwd, check=False, capture_output=True, text=True, timeout=timeout
     )
 
 
@@ -189,19 +194,23 @@ def test_the_printed_plan_runs_every_job_then_merges_and_a_rerun_redoes_only_the
 
     for result in (tmp_path / "runs/a b/shard-001").rglob("results_*.json"):
         result.unlink()  # job 1 crashed before writing its results
-    assert bash(script, env, tmp_path).returncode == 0
+    rerun = bash(script, env, tmp_path)
+    assert rerun.returncode == 0
     assert calls(env) == [["lm_eval", *expected[1]], merge]
+    assert rerun.stderr == "replacing the previous merge in runs/a b/merged\n"  # one line
+    assert rerun.stdout == "runs/a b/merged\n"
+    assert not (tmp_path / "runs/a b/merged.partial").exists() and (tmp_path / "runs/a b/merged").is_dir()
 
 
 def test_the_slurm_script_runs_only_its_array_index_and_skips_a_finished_job(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    args = ("aime24_passk", "--n", "8", "--shards", "2", "--problem_shards", "2", *VLLM_ARGS, "--output_path", "runs/x")
+    args = ("aime24_passk", "--n", "8", "--shards", "2", "--problem_shards", "2", *VLLM_ARGS, "--output_path", "runs/x",
+            "--metadata", json.dumps({"data_dir": str(FIXTURE_DATA)}))  # fmt: skip
     expected, merge = jobs_and_merge(plan(capsys, *args))
     script = tmp_path / "plan.sbatch"
     script.write_text(plan(capsys, *args, "--format", "slurm"))
-    # docs/SCALE.md runs the merge with `sed -n 's/^#   //p' THIS_FILE | bash`
-    assert [line[4:] for line in script.read_text().splitlines() if line.startswith("#   ")] == [shlex.join(merge)]
+    # docs/SCALE.md runs the merge with `bash THIS_FILE merge`: tested below, once jobs have run
     assert subprocess.run(["bash", "-n", str(script)], check=False, capture_output=True).returncode == 0
     assert "#SBATCH --array=0-3\n" in script.read_text()
     env = stub_env(tmp_path, dict(os.environ))
@@ -219,6 +228,12 @@ def test_the_slurm_script_runs_only_its_array_index_and_skips_a_finished_job(
     assert bash(script, unset, tmp_path).returncode != 0
     assert calls(env) == []
 
+    for _ in range(2):  # `bash THIS_FILE merge`, again once merged: the merge is redone
+        merged = bash(script, unset, tmp_path, args=("merge",))
+        assert merged.returncode == 0 and merged.stdout == "runs/x/merged\n"
+        assert calls(env) == [merge]
+    assert "replacing the previous merge" in merged.stderr
+
 
 def test_two_planned_shards_through_the_real_lm_eval_draw_different_samples(
     capsys: pytest.CaptureFixture[str], tiny_model: Path, tmp_path: Path
@@ -228,13 +243,22 @@ def test_two_planned_shards_through_the_real_lm_eval_draw_different_samples(
         "--model_args", f"pretrained={tiny_model},dtype=float32", "--output_path", str(tmp_path / "runs"),
         "--metadata", json.dumps({"data_dir": str(FIXTURE_DATA)}), "--extra", "--device cpu --batch_size 4",
     )  # fmt: skip
-    # The merge is another command's (issue 13); here a stub stands in for `lm-eval-passk`.
-    env = stub_env(tmp_path, offline_env(tmp_path / "raw"), names=("lm-eval-passk",))
+    env = offline_env(tmp_path / "raw")
     script = tmp_path / "plan.sh"
     script.write_text(text)
     result = bash(script, env, tmp_path, timeout=900)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert [call[:2] for call in calls(env)] == [["lm-eval-passk", "merge"]]
+    assert result.stdout.endswith(f"\n{tmp_path / 'runs/merged'}\n")  # after lm_eval's tables
+    (merged_samples,) = (tmp_path / "runs/merged").rglob("samples_aime24_passk_*.jsonl")
+    merged = {problem_id(row): responses_of(row) for row in read_rows(merged_samples)}
+    assert {len(drawn) for drawn in merged.values()} == {6}
+    # Issue 27: the finished script run again (as after a crash) skips both jobs and redoes
+    # the merge, where the merge used to refuse its own earlier output.
+    again = bash(script, env, tmp_path, timeout=900)
+    assert again.returncode == 0, again.stderr
+    assert "replacing the previous merge" in again.stderr and again.stderr.count("skipped") == 0
+    (merged_samples,) = (tmp_path / "runs/merged").rglob("samples_aime24_passk_*.jsonl")
+    assert {problem_id(row): responses_of(row) for row in read_rows(merged_samples)} == merged
 
     def responses(run: Path) -> dict[str, list[str]]:
         (samples,) = run.rglob("samples_aime24_passk_*.jsonl")
@@ -252,3 +276,52 @@ def test_two_planned_shards_through_the_real_lm_eval_draw_different_samples(
     argv[argv.index("--output_path") + 1] = str(tmp_path / "again")
     run_lm_eval(argv, env=offline_env(tmp_path / "raw"), cwd=tmp_path)
     assert responses(tmp_path / "again") == first
+
+
+@pytest.mark.parametrize(
+    ("task", "metadata", "problem_shards", "message"),
+    [
+        ("aime24_pask", {}, 1, "TASK: no task named 'aime24_pask' in lm-eval's index; did you mean aime24_passk"),
+        ("aime24_passk", {"data-dir": "/data"}, 1, "--metadata key 'data-dir' not read by aime24_passk"),
+        ("aime24_passk", {"data_dir": str(FIXTURE_DATA)}, 4,
+         "--problem_shards 4: aime24_passk has 3 problem(s), so 1 problem shard(s) would be empty; use at most 3"),
+        ("aime24_passk", {"data_dir": "/no/such/dir"}, 1, "--metadata 'data_dir': /no/such/dir is not a directory"),
+    ],
+)  # fmt: skip
+def test_plan_checks_task_names_metadata_keys_and_problem_shards_before_writing_a_job(
+    capsys: pytest.CaptureFixture[str], task: str, metadata: dict, problem_shards: int, message: str
+) -> None:
+    # Issue 27: each of these used to print a script whose every job would fail (or, for the
+    # problem shards, run empty shards).
+    args = ["plan", task, "--n", "8", "--model", "hf", "--metadata", json.dumps(metadata),
+            "--problem_shards", str(problem_shards)]  # fmt: skip
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"lm-eval-passk: error: {message}") and captured.err.count("\n") == 1
+
+
+@pytest.mark.skipif(not SHARED_DATA.is_dir(), reason=f"real benchmark data not at {SHARED_DATA}")
+def test_plan_refuses_more_problem_shards_than_aime24_has_problems(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["plan", "aime24_passk", "--n", "1024", "--shards", "16", "--problem_shards", "100", *VLLM_ARGS,
+            "--metadata", json.dumps({"data_dir": str(SHARED_DATA)})]  # fmt: skip
+    assert main(args) == 2
+    assert "--problem_shards 100: aime24_passk has 30 problem(s)" in capsys.readouterr().err
+    assert main([*args[:7], "30", *args[8:]]) == 0  # 30 shards of one problem each are fine
+    assert capsys.readouterr().out.count("lm_eval --model") == 16 * 30
+
+
+def test_an_empty_problem_shard_is_refused_in_one_line_before_the_model_loads(tmp_path: Path) -> None:
+    # Issue 27: shard 4 of 4 of a 3-problem benchmark used to reach lm-eval's request
+    # building with no documents and end in an IndexError, after the model had loaded.
+    result = run_lm_eval(
+        ["--model", "hf", "--model_args", f"pretrained={tmp_path / 'never-loaded'}", "--tasks", "aime24_passk",
+         "--metadata", json.dumps({"data_dir": str(FIXTURE_DATA), "shard": "4/4"}), "--device", "cpu"],
+        env=offline_env(tmp_path / "raw"), cwd=tmp_path, expect_failure=True,
+    )  # fmt: skip
+    expected = (
+        "lm-eval-passk: --metadata 'shard' 4/4: aime24_passk has 3 problem(s), so problem shard 4 of 4 is "
+        "empty; use at most 3 problem shards"
+    )
+    assert result.stderr.strip().splitlines()[-1] == expected
+    assert "Traceback" not in result.stderr

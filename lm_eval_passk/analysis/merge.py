@@ -31,6 +31,7 @@ from lm_eval_passk.metrics.sampling import (
     sampling_is_degenerate,
     sampling_is_duplicated,
 )
+from lm_eval_passk.progress import Progress
 from lm_eval_passk.run_format import (
     RESULTS_BLOCK,
     RunError,
@@ -41,6 +42,8 @@ from lm_eval_passk.run_format import (
     task_config,
 )
 
+# Inputs of a task at least this large report their progress (lm_eval_passk.progress).
+MERGE_PROGRESS_BYTES = 256 * 1024**2
 # What may differ between the shards of one evaluation: seeds and the bookkeeping of each
 # job. Everything else of a task's config, the model and the sampling must be equal.
 SEED_ARGUMENTS = ("seed",)
@@ -412,8 +415,12 @@ def _merge_into(runs: Sequence[Path], out: Path, allow_duplicates: bool) -> Merg
             groups.setdefault(shard.problem_shard, []).append(shard)
         path = folder / f"samples_{task}_{date}.jsonl"
         partial = path.with_suffix(".jsonl.partial")
+        # Progress only where the inputs take a while to stream (16 shards of 1.1 GB: minutes).
+        size = sum(shard.samples.path.stat().st_size for shard in shards)
         try:
-            with partial.open("w", encoding="utf-8") as writer:
+            with partial.open("w", encoding="utf-8") as writer, Progress(
+                f"merging {task}", unit="problems", disable=size < MERGE_PROGRESS_BYTES
+            ) as progress:
                 if any(shard.block.get("problem_subset") for shard in shards):
                     rows: Iterator[dict[str, Any]] = _adaptive_rows(merge, shards, allow_duplicates)
                 else:
@@ -424,6 +431,7 @@ def _merge_into(runs: Sequence[Path], out: Path, allow_duplicates: bool) -> Merg
                     )
                 for row in rows:
                     writer.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    progress.update()
         except BaseException:
             partial.unlink(missing_ok=True)
             raise

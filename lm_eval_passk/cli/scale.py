@@ -41,9 +41,26 @@ def add_commands(commands: Any) -> None:
                       help=f"job j gets seed base_seed + j (default {DEFAULT_BASE_SEED})")
     plan.add_argument("--format", choices=["shell", "slurm"], default="shell",
                       help="shell: one guarded command per job, then the merge; slurm: an sbatch array script")
+    submit = plan.add_argument_group("submitting to Slurm (with --format slurm)")
+    submit.add_argument("--submit", action="store_true",
+                        help="submit the shards without results as an array and the merge after them "
+                             "(--dependency=afterok), instead of printing the script")
+    submit.add_argument("--sbatch_args", "--sbatch-args", default="",
+                        help="further sbatch options for the shard jobs, e.g. "
+                             "'--partition=gpu --time=24:00:00' (the merge gets them less any GPU request); "
+                             "a GPU option here replaces the backend's default")
+    submit.add_argument("--max_running", "--max-running", type=int,
+                        help="run at most this many shard jobs at once (sbatch --array=...%%N)")
+
+    status = commands.add_parser(
+        "status", help="where each shard of a submitted plan and its merge stand (done, running, failed, missing)"
+    )
+    status.add_argument("output_path", type=Path, metavar="OUTPUT",
+                        help="the plan's --output_path, where --submit recorded its submissions")
 
     merge.set_defaults(func=run_merge)
     plan.set_defaults(func=run_plan)
+    status.set_defaults(func=run_status)
     _add_adapt(commands)
 
 
@@ -144,14 +161,9 @@ def run_merge(args: argparse.Namespace) -> None:
 def run_plan(args: argparse.Namespace) -> None:
     import shlex
 
-    from lm_eval_passk.plan import PlanRequest, shell_script, slurm_script
+    from lm_eval_passk.plan import PlanRequest, shell_script, slurm_script, validate
 
-    try:
-        metadata = json.loads(args.metadata)
-    except json.JSONDecodeError as error:
-        raise ValueError(f"--metadata is not JSON: {error}") from None
-    if not isinstance(metadata, dict):  # a bad option value: ValueError, which main() reports
-        raise ValueError(f"--metadata must be a JSON object, got {args.metadata!r}")  # noqa: TRY004
+    metadata = _metadata_object(args.metadata)
     request = PlanRequest(
         task=args.task,
         n=args.n,
@@ -164,4 +176,32 @@ def run_plan(args: argparse.Namespace) -> None:
         metadata=metadata,
         extra=tuple(shlex.split(args.extra)),
     )
+    from lm_eval_passk.tasks._common.preflight import check_plan
+
+    submitting = args.submit or args.sbatch_args or args.max_running is not None
+    if submitting and (args.format != "slurm" or not args.submit):
+        raise ValueError("--submit, --sbatch_args and --max_running go with --format slurm --submit")
+    validate(request)  # the plan's own options first: they need no task index
+    check_plan(request.task, metadata, request.problem_shards, _include_path(request.extra))
+    if submitting:
+        from lm_eval_passk.scheduling.submit import describe, submit
+
+        submission = submit(request, shlex.split(args.sbatch_args), args.max_running)
+        print("\n".join(describe(submission, args.max_running)))
+        return
     print(slurm_script(request) if args.format == "slurm" else shell_script(request), end="")
+
+
+def _include_path(extra: tuple[str, ...]) -> str | None:
+    """--include_path among the plan's --extra lm_eval arguments (its tasks count as known)."""
+    for position, argument in enumerate(extra):
+        name, equals, value = argument.partition("=")
+        if name == "--include_path":
+            return value if equals else (extra[position + 1] if position + 1 < len(extra) else None)
+    return None
+
+
+def run_status(args: argparse.Namespace) -> None:
+    from lm_eval_passk.scheduling.status import plan_status, status_lines
+
+    print("\n".join(status_lines(plan_status(args.output_path))))

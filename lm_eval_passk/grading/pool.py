@@ -25,7 +25,7 @@ from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tqdm.auto import tqdm
+from lm_eval_passk.progress import Progress
 
 # A worker may not grow past this: an expansion bomb ends in a MemoryError, not in swap.
 WORKER_MEMORY_BYTES = 4 * 1024**3
@@ -147,9 +147,7 @@ class Engine:
         selector = selectors.DefaultSelector()
         for worker in self._workers:
             selector.register(worker.process.stdout, selectors.EVENT_READ, worker)  # type: ignore[arg-type]
-        progress = tqdm(
-            total=len(jobs), desc=description, disable=len(jobs) < progress_threshold
-        )
+        progress = Progress(description, total=len(jobs), unit="checks", disable=len(jobs) < progress_threshold)
         try:
             idle = [worker for worker in self._workers if worker.ready]
             while pending or any(w.job_index is not None for w in self._workers):

@@ -18,9 +18,9 @@ from typing import Any
 
 from lm_eval.api.instance import Instance
 from lm_eval.api.model import CacheHook
-from tqdm.auto import tqdm
 
 from lm_eval_passk.judge.verdict import parse_vote
+from lm_eval_passk.progress import Progress
 from lm_eval_passk.run_format import (
     GradedRow,
     Journal,
@@ -106,7 +106,7 @@ def judge_samples(
     hook = _ArrivalHook(journal)
     lm.set_cache_hook(hook)
     stats = JudgeStats()
-    progress = tqdm(desc=f"judging {samples.task}", unit=" votes")
+    progress = Progress(f"judging {samples.task}", unit="votes")
     batch: list[tuple[VoteKey, Any]] = []
 
     def send() -> None:

@@ -22,8 +22,8 @@ from typing import Any
 
 from lm_eval.api.instance import Instance
 from lm_eval.api.model import CacheHook
-from tqdm.auto import tqdm
 
+from lm_eval_passk.progress import Progress
 from lm_eval_passk.run_format import (
     TRUNCATED_PROMPT,
     TRUNCATED_RESPONSE,
@@ -144,7 +144,7 @@ def score_samples(
     hook = _ArrivalHook(log_file)
     lm.set_cache_hook(hook)
     stats = ScoreStats()
-    progress = tqdm(desc=f"perplexity {samples.task}", unit=" responses")
+    progress = Progress(f"perplexity {samples.task}", unit="responses")
     batch: list[Request] = []
 
     def send() -> None:

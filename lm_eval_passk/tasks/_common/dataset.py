@@ -127,7 +127,16 @@ def problems_dataset(source: BenchmarkSource, options: PassKOptions) -> Any:
     recorded once in the results (lm_eval_passk.run_format)."""
     import datasets
 
-    problems = only_problems(shard_of(load_problems(source, options.data_dir), options.shard), options.problems)
+    every = load_problems(source, options.data_dir)
+    problems = shard_of(every, options.shard)
+    if not problems and options.shard:
+        # lm-eval fails on an empty task with an IndexError deep in its request building.
+        index, count = options.shard
+        raise ValueError(
+            f"--metadata 'shard' {index}/{count}: {source.name} has {len(every)} problem(s), so problem "
+            f"shard {index} of {count} is empty; use at most {len(every)} problem shards"
+        )
+    problems = only_problems(problems, options.problems)
     columns: dict[str, list[Any]] = {
         PROBLEM_ID: [p.problem_id for p in problems],
         "problem": [p.problem for p in problems],
@@ -178,6 +187,11 @@ class BenchmarkLoader:
     def dataset(self, options: PassKOptions, metadata: dict[str, Any]) -> Any:
         source = self.configure(self.source, metadata) if self.configure else self.source
         return problems_dataset(source, options)
+
+    def problem_count(self, options: PassKOptions, metadata: dict[str, Any]) -> int:
+        """How many problems the benchmark has under these options, before problem shards."""
+        source = self.configure(self.source, metadata) if self.configure else self.source
+        return len(load_problems(source, options.data_dir))
 
     def __call__(self, **metadata: Any) -> Any:
         # Called without the YAML's metadata, default to the first prompt of the task's kind

@@ -11,8 +11,10 @@ Runs started from Python skip this early check; the tasks still check their valu
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +23,7 @@ from lm_eval_passk.tasks._common.options import (
     check_keys,
     check_prompt_fits,
     read_options,
+    read_shard,
     unknown_keys,
 )
 from lm_eval_passk.tasks._common.prompts import DEFAULT_PROMPT, prompt_kind
@@ -110,3 +113,75 @@ def check_cli_run(config: Any, task_manager: Any) -> None:
     model_args = config.model_args if isinstance(config.model_args, dict) else {}
     user_metadata = {key: value for key, value in (config.metadata or {}).items() if key not in model_args}
     check_run(tasks, user_metadata, bool(config.confirm_run_unsafe_code), only_ours)
+    check_shard(tasks, task_manager.task_index, user_metadata)
+
+
+def fewest_problems(tasks: list[PassKTaskFacts], task_index: dict[str, Any], user_metadata: dict[str, Any]) -> tuple[str, int]:
+    """The task with the fewest problems under this metadata (its data_dir, a LiveCodeBench
+    release), and that number: the most problem shards every task can fill."""
+    from lm_eval.tasks._yaml_loader import load_yaml
+
+    counts = []
+    for task in tasks:
+        loader = load_yaml(task_index[task.name].yaml_path, resolve_func=True)["custom_dataset"]
+        metadata = task.metadata | user_metadata
+        counts.append((loader.problem_count(read_options(metadata), metadata), task.name))
+    count, name = min(counts)
+    return name, count
+
+
+def check_shard(tasks: list[PassKTaskFacts], task_index: dict[str, Any], user_metadata: dict[str, Any]) -> None:
+    """Refuse a --metadata 'shard' i/m that leaves a task without problems (i above its count)."""
+    shard = read_shard(user_metadata.get("shard"))
+    if shard is None or not tasks:
+        return
+    name, count = fewest_problems(tasks, task_index, user_metadata)
+    if shard[0] > count:
+        raise ValueError(
+            f"--metadata 'shard' {shard[0]}/{shard[1]}: {name} has {count} problem(s), so problem shard "
+            f"{shard[0]} of {shard[1]} is empty; use at most {count} problem shards"
+        )
+
+@functools.lru_cache(maxsize=4)
+def _task_manager(include_path: str | None) -> Any:
+    # Indexing lm-eval's thousands of task files takes seconds: once per process.
+    from lm_eval.tasks import TaskManager
+
+    return TaskManager(include_path=include_path)
+
+
+def check_plan(tasks: str, user_metadata: dict[str, Any], problem_shards: int, include_path: str | None) -> None:
+    """Check what `lm-eval-passk plan` is asked to run before it writes a job: the task names
+    (lm-eval's index), the --metadata keys and values (as `lm_eval` itself would, before the
+    model loads) and the problem shards against the benchmark's size (issue 27)."""
+    import difflib
+
+    manager = _task_manager(include_path)
+    names = [name.strip() for name in tasks.split(",") if name.strip()]
+    for name in names:
+        if name.endswith(".yaml") or os.path.isdir(name) or manager.match_tasks([name]):
+            continue
+        close = difflib.get_close_matches(name, manager.all_tasks, n=3)
+        hint = f"; did you mean {', '.join(close)}?" if close else "; `lm_eval ls tasks` lists them"
+        raise ValueError(f"TASK: no task named {name!r} in lm-eval's index{hint}")
+    ours, only_ours = selected_tasks(names, manager.task_index)
+    try:
+        check_run(ours, user_metadata, confirm_run_unsafe_code=True, only_ours=only_ours)
+        if problem_shards == 1 or not ours:
+            return
+        if "data_dir" in user_metadata:
+            name, count = fewest_problems(ours, manager.task_index, user_metadata)
+        else:  # from the hub: where it cannot be reached here, the jobs may still reach it
+            try:
+                name, count = fewest_problems(ours, manager.task_index, user_metadata)
+            except Exception as error:  # noqa: BLE001 (any failure to fetch only skips this check)
+                print(f"lm-eval-passk plan: problem shards not checked: the benchmark could not be read ({error})",
+                      file=sys.stderr)  # fmt: skip
+                return
+    except FileNotFoundError as error:  # a data_dir or its benchmark file: bad input like the rest
+        raise ValueError(str(error)) from None
+    if problem_shards > count:
+        raise ValueError(
+            f"--problem_shards {problem_shards}: {name} has {count} problem(s), so "
+            f"{problem_shards - count} problem shard(s) would be empty; use at most {count}"
+        )
