@@ -13,6 +13,7 @@ before the response's last characters.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -68,6 +69,7 @@ def run_tasks(work: Path, model: str, model_args: str, tasks: str, *extra: str) 
     """One real lm_eval run of `tasks` (fixture data, n = N, --limit LIMIT): its responses
     per task and problem, and its results."""
     metadata = {"n": N, "data_dir": str(FIXTURE_DATA)}
+    work.mkdir(parents=True, exist_ok=True)
     run_lm_eval(
         lm_eval_args(model, model_args, tasks, metadata, work / "out", "--limit", str(LIMIT), *GEN_KWARGS, *extra),
         env=offline_env(work / "raw"), cwd=work,
@@ -138,59 +140,82 @@ def test_another_seed_shares_no_sample(server, seed7_concurrent: dict, tmp_path:
     assert not all_responses(seed8) & all_responses(seed7_concurrent)
 
 
-def test_rerun_reproduces_and_survives_a_server_restart(server, tmp_path: Path) -> None:
-    """num_concurrent=1 twice: the same responses. The second run loses its server after a
-    few responses; the server comes back on the same port, lm-eval's retries carry the run
-    on, and each retried request is sent with the seed its failed attempt had."""
+def run_losing_the_server(server, work: Path, max_retries: int, restart: bool) -> tuple[int, str]:
+    """Start `lm_eval` (seed=7, num_concurrent=1) in the background, stop the server once 3
+    of its 12 responses are in, start the server again (at once with `restart`, else only
+    after lm_eval has ended), and return lm_eval's exit status and output."""
     from served_model import start_server, stop_server
 
-    first = run_tasks(tmp_path / "first", "local-completions", completions_args(server, 7, 1), "math500_passk")
-    assert_distinct_and_stopped(first["responses"]["math500_passk"], STOPS)
-
-    work = tmp_path / "restarted"
-    work.mkdir()
-    # max_retries=30: lm-eval waits 1, 1, 2, 4, 8, then 10 s between attempts, long
-    # enough for the server to restart (its default 3 attempts span about 3 s).
-    model_args = completions_args(server, 7, 1, "max_retries=30")
+    work.mkdir(parents=True, exist_ok=True)
     args = lm_eval_args(
-        "local-completions", model_args, "math500_passk", {"n": N, "data_dir": str(FIXTURE_DATA)},
-        work / "out", "--limit", str(LIMIT), *GEN_KWARGS,
+        "local-completions", completions_args(server, 7, 1, f"max_retries={max_retries}"), "math500_passk",
+        {"n": N, "data_dir": str(FIXTURE_DATA)}, work / "out", "--limit", str(LIMIT), *GEN_KWARGS,
     )  # fmt: skip
     script = Path(sys.executable).with_name("lm_eval")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "lm_eval"]
     process = subprocess.Popen(
         [*command, *args], env=offline_env(work / "raw"), cwd=work,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )  # fmt: skip
-    log: list[str] = []
+    output: list[str] = []
     progress = threading.Event()
 
-    def read_log() -> None:
+    def read_output() -> None:
         assert process.stdout is not None
-        for chunk in iter(lambda: process.stdout.readline(), ""):
-            log.append(chunk)
-            # tqdm's "Requesting API:  25%|...| 3/12": some responses are in.
-            if any(int(done) >= 3 for done in re.findall(r"Requesting API:.*?\| *(\d+)/\d+", chunk)):
+        # Raw reads: tqdm redraws its bar with "\r" and no newline.
+        while chunk := os.read(process.stdout.fileno(), 4096):
+            output.append(chunk.decode(errors="replace"))
+            done = re.findall(r"Requesting API:.*?\| *(\d+)/\d+", "".join(output)[-2000:])
+            if any(int(count) >= 3 for count in done):
                 progress.set()
 
-    reader = threading.Thread(target=read_log, daemon=True)
+    reader = threading.Thread(target=read_output, daemon=True)
     reader.start()
     try:
-        assert progress.wait(timeout=600), "".join(log)[-3000:]
+        assert progress.wait(timeout=900), "".join(output)[-3000:]
         stop_server(server)
-        time.sleep(2)  # a few requests fail against the closed port
-        server.process = start_server(server.model, server.port, server.log).process
+        assert process.poll() is None, "lm_eval ended before the server stopped"
+        if restart:
+            time.sleep(2)  # requests meanwhile fail against the closed port
+            server.process = start_server(server.model, server.port, server.log).process
         process.wait(timeout=900)
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
         reader.join(timeout=10)
-    output = "".join(log)
-    assert process.returncode == 0, output[-3000:]
-    assert "Retry attempt" in output or "retrying" in output, "the server stop was not noticed"
-    restarted = read_run(work / "out", "math500_passk")
+        if server.process.poll() is not None:  # the next tests need it
+            server.process = start_server(server.model, server.port, server.log).process
+    return process.returncode, "".join(output)
+
+
+def test_rerun_reproduces_and_survives_a_server_restart(server, tmp_path: Path) -> None:
+    """num_concurrent=1 twice: the same responses. The second run loses its server after 3
+    responses; the server comes back on the same port, lm-eval's retries carry the run on,
+    and each retried request is sent with the seed its failed attempt had."""
+    first = run_tasks(tmp_path / "first", "local-completions", completions_args(server, 7, 1), "math500_passk")
+    assert_distinct_and_stopped(first["responses"]["math500_passk"], STOPS)
+    # max_retries=30: lm-eval waits 1, 1, 2, 4, 8, then 10 s between attempts, long
+    # enough for the server to restart (its default 3 attempts span about 2 s).
+    status, output = run_losing_the_server(server, tmp_path / "restarted", max_retries=30, restart=True)
+    assert status == 0, output[-3000:]
+    restarted = read_run(tmp_path / "restarted" / "out", "math500_passk")
     assert restarted["responses"] == first["responses"]
+
+
+def test_a_server_gone_for_good_ends_the_run_in_one_line_with_the_responses_kept(
+    server, tmp_path: Path
+) -> None:
+    status, output = run_losing_the_server(server, tmp_path, max_retries=2, restart=False)
+    assert status != 0
+    lines = [line for line in output.splitlines() if line.startswith("lm-eval-passk: the server at")]
+    assert len(lines) == 1, output[-3000:]
+    assert "Traceback" not in output
+    (kept,) = (tmp_path / "raw").glob("api_*.jsonl")
+    assert str(kept) in lines[0]
+    responses = [json.loads(line)["response"] for line in kept.read_text(encoding="utf-8").splitlines()]
+    assert len(responses) >= 3 and len(set(responses)) == len(responses)
+    assert f"the {len(responses)} responses received before" in lines[0]
 
 
 def test_chat_completions_draw_n_distinct_samples(server, tmp_path: Path) -> None:
@@ -209,7 +234,9 @@ def test_judge_votes_are_distinct_draws(server, math_run: dict, tmp_path: Path) 
     command = [
         sys.executable, "-m", "lm_eval_passk.cli", "judge", str(run), "--model", "local-chat-completions",
         "--model_args", f"model={server.model},base_url={server.base}/chat/completions,num_concurrent=2,seed=7",
-        "--votes", "3", "--tasks", "gsm8k_passk", "--gen_kwargs", "max_gen_toks=16",
+        "--votes", "3", "--tasks", "gsm8k_passk",
+        # transformers serve refuses an empty stop list, the judge's default.
+        "--gen_kwargs", "max_gen_toks=16,until=</s>",
     ]  # fmt: skip
     env = offline_env(tmp_path / "raw")
     first = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=900)
@@ -225,3 +252,15 @@ def test_judge_votes_are_distinct_draws(server, math_run: dict, tmp_path: Path) 
     again = subprocess.run(command, check=False, env=env, capture_output=True, text=True, timeout=900)
     assert again.returncode == 0, again.stderr[-3000:]
     assert f"0 votes requested, {3 * len(replies)} already journaled" in again.stdout
+
+
+def test_batched_repeats_are_refused_in_one_line(server, tmp_path: Path) -> None:
+    """batch_size=2 would send a problem's repeats in one request, under one seed."""
+    metadata = {"n": N, "data_dir": str(FIXTURE_DATA)}
+    args = lm_eval_args(
+        "local-completions", completions_args(server, 7, 1), "math500_passk", metadata, tmp_path / "out",
+        "--limit", "1", "--batch_size", "2", *GEN_KWARGS,
+    )  # fmt: skip
+    result = run_lm_eval(args, env=offline_env(tmp_path / "raw"), cwd=tmp_path, expect_failure=True)
+    assert "lm-eval-passk: batch_size=2 sends the repeats of a prompt in one request" in result.stderr
+    assert "Traceback" not in result.stderr

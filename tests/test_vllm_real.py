@@ -32,7 +32,7 @@ pytestmark = [
     pytest.mark.skipif(
         REAL_VLLM is None,
         reason="the real vllm package is not installed: run this file in a venv with "
-        "`pip install -e \".[vllm]\"` (README, 'vLLM')",
+        "`pip install -e \".[vllm]\"` (README, 'Running with vLLM')",
     ),
 ]
 

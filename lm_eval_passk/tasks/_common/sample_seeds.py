@@ -16,7 +16,8 @@ it sends the same one. What was done is recorded in the results' passk block
 (`sample_seed_record`).
 
 lm_eval_passk/_discovery.py calls `patch_api_models` when lm-eval loads
-`lm_eval.models.api_models`; nothing else changes lm-eval's behaviour.
+`lm_eval.models.api_models`. The same wrapper keeps each response on disk as it arrives and
+turns a server lost for good into one line (served_arrivals.py).
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
+
+from lm_eval_passk.tasks._common.served_arrivals import (
+    ArrivalLog,
+    lost_server_line,
+    transport_errors,
+)
 
 # vLLM and SGLang take a per-request seed as a (signed 32-bit) int; stay inside it.
 SEED_MODULUS = 2**31 - 1
@@ -130,7 +137,18 @@ def patch_api_models(module: Any) -> None:
 
     @functools.wraps(generate_until)
     def seeded_generate_until(self: Any, requests: list[Any], *args: Any, **kwargs: Any) -> Any:
-        if not requests or not _seeds_its_payload(self):
+        if not requests:
+            return generate_until(self, requests, *args, **kwargs)
+        arrivals = ArrivalLog(self)
+        try:
+            return _generate(self, requests, *args, **kwargs)
+        except transport_errors() as error:
+            raise SystemExit(lost_server_line(self, error, arrivals)) from None
+        finally:
+            arrivals.detach()
+
+    def _generate(self: Any, requests: list[Any], *args: Any, **kwargs: Any) -> Any:
+        if not _seeds_its_payload(self):
             return generate_until(self, requests, *args, **kwargs)
         if getattr(self, "_batch_size", 1) > 1 and _repeated_request(requests):
             # Batched, a problem's repeats share one request and so one seed.
