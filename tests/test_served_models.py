@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 from conftest import FIXTURE_DATA, lm_eval_args, offline_env, run_lm_eval
 
+from lm_eval_passk.cli import main
 from lm_eval_passk.run_format import (
     RESULTS_BLOCK,
     SAMPLE_SEEDS,
@@ -83,7 +84,7 @@ def read_run(out: Path, tasks: str) -> dict:
         task: {row["doc_id"]: responses_of(row) for row in read_rows(next(out.rglob(f"samples_{task}_*.jsonl")))}
         for task in tasks.split(",")
     }
-    return {"responses": responses, "results": json.loads(results_file.read_text())}
+    return {"responses": responses, "results": json.loads(results_file.read_text()), "out": out}
 
 
 def assert_distinct_and_stopped(responses: dict[int, list[str]], stops: list[str]) -> None:
@@ -134,10 +135,20 @@ def test_code_task_graded_end_to_end(seed7_concurrent: dict) -> None:
     assert results["results"]["humaneval_plus_passk"]["pass@4,passk"] == 0.0
 
 
-def test_another_seed_shares_no_sample(server, seed7_concurrent: dict, tmp_path: Path) -> None:
-    seed8 = run_tasks(tmp_path, "local-completions", completions_args(server, 8, 2), "math500_passk")
-    assert_distinct_and_stopped(seed8["responses"]["math500_passk"], STOPS)
-    assert not all_responses(seed8) & all_responses(seed7_concurrent)
+def test_another_seed_shares_no_sample_and_the_two_merge(server, seed7_concurrent: dict, tmp_path: Path) -> None:
+    seed8 = run_tasks(
+        tmp_path / "seed8", "local-completions", completions_args(server, 8, 2),
+        "math500_passk,humaneval_plus_passk", "--confirm_run_unsafe_code",
+    )  # fmt: skip
+    for task in ("math500_passk", "humaneval_plus_passk"):
+        assert_distinct_and_stopped(seed8["responses"][task], STOPS)
+        assert not all_responses(seed8, task) & all_responses(seed7_concurrent, task)
+    # Two jobs with their own seeds are shards of one run: merge sums them to n = 8.
+    assert main(["merge", str(seed7_concurrent["out"]), str(tmp_path / "seed8" / "out"), "--out", str(tmp_path / "merged")]) == 0
+    merged = read_run(tmp_path / "merged", "math500_passk,humaneval_plus_passk")
+    for task in ("math500_passk", "humaneval_plus_passk"):
+        assert [len(drawn) for drawn in merged["responses"][task].values()] == [2 * N] * LIMIT
+        assert merged["results"]["configs"][task][RESULTS_BLOCK]["identical_fraction"] == 0.0
 
 
 def run_losing_the_server(server, work: Path, max_retries: int, restart: bool) -> tuple[int, str]:
@@ -189,11 +200,16 @@ def run_losing_the_server(server, work: Path, max_retries: int, restart: bool) -
     return process.returncode, "".join(output)
 
 
-def test_rerun_reproduces_and_survives_a_server_restart(server, tmp_path: Path) -> None:
+def test_rerun_reproduces_and_survives_a_server_restart(
+    server, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """num_concurrent=1 twice: the same responses. The second run loses its server after 3
     responses; the server comes back on the same port, lm-eval's retries carry the run on,
     and each retried request is sent with the seed its failed attempt had."""
-    first = run_tasks(tmp_path / "first", "local-completions", completions_args(server, 7, 1), "math500_passk")
+    # The same model arguments as the second run below, so that only the seed could differ.
+    first = run_tasks(
+        tmp_path / "first", "local-completions", completions_args(server, 7, 1, "max_retries=30"), "math500_passk"
+    )
     assert_distinct_and_stopped(first["responses"]["math500_passk"], STOPS)
     # max_retries=30: lm-eval waits 1, 1, 2, 4, 8, then 10 s between attempts, long
     # enough for the server to restart (its default 3 attempts span about 2 s).
@@ -201,6 +217,10 @@ def test_rerun_reproduces_and_survives_a_server_restart(server, tmp_path: Path) 
     assert status == 0, output[-3000:]
     restarted = read_run(tmp_path / "restarted" / "out", "math500_passk")
     assert restarted["responses"] == first["responses"]
+    # The same seed twice drew true duplicates, and merge refuses them as such.
+    command = ["merge", str(tmp_path / "first" / "out"), str(tmp_path / "restarted" / "out"), "--out", str(tmp_path / "m")]
+    assert main(command) == 2
+    assert "drew identical responses" in capsys.readouterr().err
 
 
 def test_a_server_gone_for_good_ends_the_run_in_one_line_with_the_responses_kept(
