@@ -119,10 +119,9 @@ def _repeated_request(requests: list[Any]) -> bool:
     return len(set(keys)) < len(keys)
 
 
-def _with_seed(draws: SampleDraws, key: str, index: int, gen_kwargs: Any) -> Any:
+def _with_seed(draws: SampleDraws, index: int, gen_kwargs: Any) -> Any:
     if index == 0:
         return gen_kwargs
-    RECORD.reseeded += 1
     return {**(gen_kwargs or {}), "seed": sample_seed(draws.model_seed, index)}
 
 
@@ -172,9 +171,10 @@ def patch_api_models(module: Any) -> None:
         key = _request_key(kwargs.get("messages"), kwargs.get("gen_kwargs"))
         first_attempt = not draws.returned[key]
         index = draws.take(key)
-        if first_attempt:
+        if first_attempt:  # a retry is the same request again
             RECORD.requests += 1
-        kwargs["gen_kwargs"] = _with_seed(draws, key, index, kwargs.get("gen_kwargs"))
+            RECORD.reseeded += index > 0
+        kwargs["gen_kwargs"] = _with_seed(draws, index, kwargs.get("gen_kwargs"))
         return draws, key, index
 
     @functools.wraps(model_call)
