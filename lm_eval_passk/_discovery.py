@@ -13,6 +13,10 @@ The same hook wraps the CLI's `EvaluatorConfig.process_tasks` (lm_eval.config.ev
 which resolves the task names before the model loads, to check our tasks' --metadata and
 flags there (tasks/_common/preflight.py): a bad option ends the command in one line, before
 the weights load and the data download.
+
+And it wraps lm-eval's API models (lm_eval.models.api_models.TemplateAPI) so that the n
+repeats of a request carry n different seeds (tasks/_common/sample_seeds.py): without it a
+server that honours lm-eval's fixed seed returns one sample n times.
 """
 
 import os
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
 # start-up cost stays at one small module (pathlib alone would add milliseconds).
 _INDEX_MODULE = "lm_eval.tasks._index"
 _CLI_CONFIG_MODULE = "lm_eval.config.evaluate_config"
+_API_MODELS_MODULE = "lm_eval.models.api_models"
 TASKS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tasks")
 
 
@@ -74,7 +79,17 @@ def _patch_cli_config(module: "Any") -> None:
     setattr(evaluator_config, "process_tasks", process_tasks)  # noqa: B010 (found by getattr above)
 
 
-_PATCHES = {_INDEX_MODULE: _patch_task_index, _CLI_CONFIG_MODULE: _patch_cli_config}
+def _patch_api_models(module: "Any") -> None:
+    from lm_eval_passk.tasks._common.sample_seeds import patch_api_models
+
+    patch_api_models(module)
+
+
+_PATCHES = {
+    _INDEX_MODULE: _patch_task_index,
+    _CLI_CONFIG_MODULE: _patch_cli_config,
+    _API_MODELS_MODULE: _patch_api_models,
+}
 
 
 class _PatchingLoader:

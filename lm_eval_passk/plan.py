@@ -9,7 +9,9 @@ Seed scheme: job j (0-based, also the Slurm array index) gets seed `base_seed + 
 lm_eval as `--seed` (python, numpy, torch and few-shot seeds: the hf backend samples with
 torch's generator) and, for vLLM models, as `seed=` in `--model_args` (lm-eval 0.4.13 seeds
 every vLLM engine with 1234 unless told otherwise, so two jobs with the same command draw the
-same samples). Distinct seeds per job make every shard's draws independent.
+same samples). API models (local-completions, ...) get the same `seed=`: it is the request
+seed their repeats' seeds derive from (tasks/_common/sample_seeds.py). Distinct seeds per job
+make every shard's draws independent.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ from typing import Any
 # Model types whose engine takes its sampling seed from --model_args (lm_eval's --seed only
 # seeds python, numpy and torch in the driver process): lm-eval 0.4.13's VLLM and VLLM_VLM.
 ENGINE_SEEDED_MODELS = frozenset({"vllm", "vllm-vlm"})
+# lm-eval 0.4.13's API models that send `seed=` of --model_args (default 1234) with every
+# request; a server that honours it draws the same samples for two jobs with one seed.
+API_SEEDED_MODELS = frozenset({
+    "local-completions", "local-chat-completions", "openai-completions",
+    "openai-chat-completions", "azure-openai-chat-completions",
+})  # fmt: skip
 # Tasks (and groups holding one) that execute model-written code: lm_eval refuses them
 # without --confirm_run_unsafe_code.
 CODE_TASKS = frozenset({
@@ -156,7 +164,7 @@ def plan_jobs(request: PlanRequest) -> list[Job]:
             if problem_shard is not None:
                 metadata["shard"] = f"{problem_shard}/{request.problem_shards}"
             model_args = request.model_args.strip().rstrip(",")
-            if engine_seeded:
+            if engine_seeded or request.model in API_SEEDED_MODELS:
                 model_args = f"{model_args},seed={seed}" if model_args else f"seed={seed}"
             output_dir = posixpath.join(request.output_path, f"shard-{index:0{width}d}")
             argv = [

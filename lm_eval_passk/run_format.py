@@ -41,6 +41,8 @@ FIELDS = "passk_fields"  # JSON of the benchmark's descriptive fields (level, su
 LEGACY_BENCHMARK, LEGACY_GRADER, LEGACY_PREFIX = "passk_task", "passk_grader", "passk_response_prefix"
 # The block our tasks add to their config in the results file: configs.<task>.passk
 RESULTS_BLOCK = "passk"
+# In that block: how an API model's repeats were seeded (tasks/_common/sample_seeds.py).
+SAMPLE_SEEDS = "sample_seeds"
 
 _DATE = r"\d{4}-\d{2}-\d{2}T[0-9.\-]+"
 SAMPLES_NAME = re.compile(rf"^samples_(?P<task>.+)_(?P<date>{_DATE})\.jsonl(?:\.gz)?$")

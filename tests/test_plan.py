@@ -106,6 +106,18 @@ def test_hf_gets_lm_evals_seed_only_and_code_tasks_the_unsafe_code_flag(capsys: 
     assert all(job.confirm_run_unsafe_code and job.batch_size == "8" and job.device == "cuda:0" for job in jobs)
 
 
+def test_api_models_get_a_request_seed_per_job(capsys: pytest.CaptureFixture[str]) -> None:
+    """A served model draws each job's samples from the `seed=` of its --model_args (the
+    repeats' seeds derive from it), so every job gets its own, and no batch size is added."""
+    script = plan(capsys, "math500_passk", "--n", "8", "--shards", "2", "--model", "local-completions",
+                  "--model_args", "model=M,base_url=http://127.0.0.1:8000/v1/completions,num_concurrent=64")  # fmt: skip
+    argvs = jobs_and_merge(script)[0]
+    jobs = [lm_eval_namespace(argv) for argv in argvs]
+    assert [job.model_args["seed"] for job in jobs] == [10_000, 10_001]
+    assert all(job.model_args["num_concurrent"] == 64 for job in jobs)
+    assert not any("--batch_size" in argv for argv in argvs)  # batched, repeats share a seed
+
+
 def test_the_plan_module_imports_nothing_of_lm_eval() -> None:
     probe = "import sys, lm_eval_passk.plan; print(sorted(m for m in sys.modules if m.split('.')[0] in ('lm_eval', 'torch', 'numpy')))"
     out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True)

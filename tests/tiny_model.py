@@ -85,3 +85,28 @@ def byte_level_tokenizer(specials: list[str] = SPECIAL):
         tokenizer_object=tokenizer, unk_token="<unk>", pad_token="<pad>", eos_token="</s>",
         additional_special_tokens=[],
     )
+
+
+# What a chat-completions server renders the messages with: each message's text, then a newline.
+SERVED_CHAT_TEMPLATE = "{% for message in messages %}{{ message['content'] }}\n{% endfor %}"
+
+
+def build_tiny_served_model(directory: Path, max_positions: int = 17000) -> Path:
+    """A tiny model for `transformers serve`: byte-level tokens (the server's stop strings
+    need a vocabulary whose tokens decode to text), a chat template for
+    `/v1/chat/completions`, and sampling on by default (the server takes `do_sample` from
+    the model's generation config; a request's temperature alone does not turn it on)."""
+    import torch
+    from transformers import GenerationConfig, LlamaForCausalLM
+
+    tokenizer = byte_level_tokenizer()
+    tokenizer.chat_template = SERVED_CHAT_TEMPLATE
+    tokenizer.save_pretrained(directory)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(tiny_llama_config(tokenizer, max_positions))
+    model.generation_config = GenerationConfig(
+        do_sample=True, temperature=1.0, eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    model.save_pretrained(directory)
+    return directory

@@ -34,6 +34,7 @@ from lm_eval_passk.metrics.sampling import (
 from lm_eval_passk.progress import Progress
 from lm_eval_passk.run_format import (
     RESULTS_BLOCK,
+    SAMPLE_SEEDS,
     RunError,
     SamplesFile,
     problem_id,
@@ -51,6 +52,7 @@ PER_JOB_BLOCK_FIELDS = (
     "n", "ks", "shard", "identical_fraction", "sampling_degenerate", "duplicate_fraction",
     "sampling_duplicated", "reasons", "problems", "merged_from", "duplicated",
     "problem_subset", "adaptive",
+    SAMPLE_SEEDS,  # an API model's seeding: its seed is the job's own
 )
 PER_JOB_CONFIG_FIELDS = ("repeats", "metadata", RESULTS_BLOCK, "metric_list", "filter_list")
 SEED_FIELDS = ("random_seed", "numpy_seed", "torch_seed", "fewshot_seed")

@@ -30,6 +30,7 @@ from lm_eval_passk.run_format import (
     journal_path,
     samples_files,
 )
+from lm_eval_passk.tasks._common.sample_seeds import seeded_vote_kwargs
 
 log = logging.getLogger("lm_eval.passk.judge")
 
@@ -113,8 +114,11 @@ def judge_samples(
         for key, context in batch:
             hook.expect(context, key)
         instances = [
-            Instance("generate_until", {}, (context, dict(gen_kwargs)), idx=0, metadata=("cot_judge", i, 1))
-            for i, (_, context) in enumerate(batch)
+            Instance(
+                "generate_until", {}, (context, seeded_vote_kwargs(lm, gen_kwargs, key.vote)),
+                idx=0, metadata=("cot_judge", i, 1),
+            )
+            for i, (key, context) in enumerate(batch)
         ]
         replies = lm.generate_until(instances)
         # Replies lm-eval returned without passing them to the hook (e.g. an API's empty

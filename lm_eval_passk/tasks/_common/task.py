@@ -15,7 +15,12 @@ from lm_eval_passk.metrics.sampling import (
     sampling_is_degenerate,
     sampling_is_duplicated,
 )
-from lm_eval_passk.run_format import PROBLEM_ID, RESULTS_BLOCK, GradingSettings
+from lm_eval_passk.run_format import (
+    PROBLEM_ID,
+    RESULTS_BLOCK,
+    SAMPLE_SEEDS,
+    GradingSettings,
+)
 from lm_eval_passk.tasks._common.dataset import BenchmarkLoader
 from lm_eval_passk.tasks._common.filter import GradeAllResponses, GradedResponses
 from lm_eval_passk.tasks._common.options import check_prompt_fits, read_options
@@ -24,6 +29,7 @@ from lm_eval_passk.tasks._common.prompts import (
     RESPONSE_PREFIXES,
     RESPONSE_STOPS,
 )
+from lm_eval_passk.tasks._common.sample_seeds import sample_seed_record
 
 # Per problem, besides pass@k: the counts the estimator used, whether all n responses
 # were identical (its mean over problems is the run's degenerate-sampling mark) and the
@@ -167,6 +173,8 @@ class PassKTask(ConfigurableTask):
             # How each response's verdict was reached; timeouts and parse errors count as
             # wrong and are reported here, never raised.
             "reasons": dict(self._reasons),
+            # API models: how the repeats' seeds were set (None: no API model ran here).
+            SAMPLE_SEEDS: sample_seed_record(),
             "problems": self._per_problem,
         }
         return config

@@ -23,8 +23,11 @@ It implements just what those backends use:
   (transformers' AutoTokenizer).
 - ../vllm-0.8.0.dist-info/METADATA answers importlib.metadata.version("vllm"); below 0.8.3
   lm-eval skips chat-template resolution, which needs a real engine.
-- ../ray: lm_eval/models/vllm_vlms.py imports `ray` at module load (real vLLM installs
-  it); the stand-in only satisfies that import, it runs nothing.
+
+`ray` is not stood in: lm_eval/models/vllm_vlms.py imports it at module load and real vLLM
+does not install it, so the real package comes from our `[vllm]` extra (and the `[test]`
+one, for these tests). A stand-in here once hid that `--model vllm-vlm` failed to import
+for users (issue 21). tests/test_vllm_real.py runs the same backends on the real package.
 """
 
 from __future__ import annotations
