@@ -11,6 +11,7 @@ DIR can be opened from disk or served as it is (GitHub Pages, a Hugging Face Spa
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime, timezone
 from html import escape
 from pathlib import Path
@@ -96,11 +97,18 @@ def board_table(document: dict[str, Any]) -> str:
     )
 
 
+def _svg_size(svg: Path) -> str:
+    """The SVG's own width and height as img attributes: the browser then keeps the figure's
+    space before it loads, so lazy figures do not move the page under a reader's click."""
+    found = re.search(r'<svg[^>]*?width="([\d.]+)pt"[^>]*?height="([\d.]+)pt"', svg.read_text(encoding="utf-8")[:2000])
+    return f' width="{round(float(found[1]))}" height="{round(float(found[2]))}"' if found else ""
+
+
 def _figure(paths: list[Path], out: Path, caption: str) -> str:
     svg = next(p for p in paths if p.suffix == ".svg")
     png = next(p for p in paths if p.suffix == ".png")
     return (
-        f'<figure><img src="{escape(svg.relative_to(out).as_posix())}" alt="{escape(caption)}" loading="lazy">'
+        f'<figure><img src="{escape(svg.relative_to(out).as_posix())}" alt="{escape(caption)}"{_svg_size(svg)} loading="lazy">'
         f'<figcaption>{escape(caption)} · <a href="{escape(png.relative_to(out).as_posix())}">PNG</a></figcaption></figure>'
     )
 

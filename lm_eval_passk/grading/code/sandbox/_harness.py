@@ -266,6 +266,20 @@ def _frame(tag, data):
     _write_all(1, data)
 
 
+def _finish_test(reader, pid, started, config):
+    """Relay a test's output until it ends, clear up after it, and send its trailer."""
+    status, usage, seconds = _relay(reader, pid, started)
+    _reap_descendants(config["kill_all"])
+    _drain(reader)
+    os.close(reader)
+    trailer = {
+        "exit": os.waitstatus_to_exitcode(status),
+        "seconds": round(seconds, 4),
+        "max_rss_kb": usage.ru_maxrss,
+    }
+    _frame(b"T", json.dumps(trailer).encode())
+
+
 def _relay(reader, pid, started):
     """Frame what the test's program writes to its output pipe until the pipe ends or the
     program's process exits (a leftover child may hold the pipe open). Returns the wait
@@ -469,16 +483,7 @@ def _run_function_test(control, program, code, config):
     payload = None
     for descriptor in (from_test, to_test, writer):
         os.close(descriptor)
-    status, usage, seconds = _relay(reader, test, started)
-    _reap_descendants(config["kill_all"])
-    _drain(reader)
-    os.close(reader)
-    trailer = {
-        "exit": os.waitstatus_to_exitcode(status),
-        "seconds": round(seconds, 4),
-        "max_rss_kb": usage.ru_maxrss,
-    }
-    _frame(b"T", json.dumps(trailer).encode())
+    _finish_test(reader, test, started, config)
 
 
 def _under(path, tops):
@@ -552,16 +557,7 @@ def main():
                 os._exit(1)
         os.close(test_stdin)
         os.close(writer)
-        status, usage, seconds = _relay(reader, pid, started)
-        _reap_descendants(config["kill_all"])
-        _drain(reader)
-        os.close(reader)
-        trailer = {
-            "exit": os.waitstatus_to_exitcode(status),
-            "seconds": round(seconds, 4),
-            "max_rss_kb": usage.ru_maxrss,
-        }
-        _frame(b"T", json.dumps(trailer).encode())
+        _finish_test(reader, pid, started, config)
 
 
 if __name__ == "__main__":
