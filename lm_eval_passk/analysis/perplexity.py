@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from lm_eval_passk.analysis.plots import _pyplot, _save
-from lm_eval_passk.analysis.render import _csv, _grid
+from lm_eval_passk.analysis.render import _csv, _grid, write_optional_table
 from lm_eval_passk.analysis.runs import TaskRun
 from lm_eval_passk.run_format import TRUNCATED_PROMPT, Perplexity, read_perplexities
 
@@ -118,12 +118,7 @@ def perplexity_csv(document: dict[str, Any]) -> str | None:
 
 def write_csv(document: dict[str, Any], directory: Path, kind: str) -> list[Path]:
     """`<kind>_perplexity.csv`, where any run has a perplexity file."""
-    table = perplexity_csv(document)
-    if table is None:
-        return []
-    path = directory / f"{kind}_perplexity.csv"
-    path.write_text(table)
-    return [path]
+    return write_optional_table(perplexity_csv(document), directory / f"{kind}_perplexity.csv")
 
 
 def perplexity_figures(document: dict[str, Any], directory: Path) -> list[Path]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+from pathlib import Path
 from typing import Any
 
 
@@ -188,6 +189,14 @@ def _csv(rows: list[list[Any]]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\n").writerows(rows)
     return buffer.getvalue()
+
+
+def write_optional_table(table: str | None, path: Path) -> list[Path]:
+    """Write an optional section's CSV (None: no run has that section) and list what was written."""
+    if table is None:
+        return []
+    path.write_text(table)
+    return [path]
 
 
 def _series_rows(task: str, summary: dict[str, Any], prefix: str = "") -> list[list[Any]]:

@@ -8,7 +8,7 @@ from typing import Any
 
 from lm_eval_passk.analysis.perplexity import _series as labelled_summaries
 from lm_eval_passk.analysis.plots import _pyplot, _save
-from lm_eval_passk.analysis.render import _csv, _grid
+from lm_eval_passk.analysis.render import _csv, _grid, write_optional_table
 
 
 def _number(value: float | None) -> str:
@@ -75,12 +75,7 @@ def diversity_csv(document: dict[str, Any]) -> str | None:
 
 def write_csv(document: dict[str, Any], directory: Path, kind: str) -> list[Path]:
     """`<kind>_diversity.csv`, where any run has answers to group."""
-    table = diversity_csv(document)
-    if table is None:
-        return []
-    path = directory / f"{kind}_diversity.csv"
-    path.write_text(table)
-    return [path]
+    return write_optional_table(diversity_csv(document), directory / f"{kind}_diversity.csv")
 
 
 def diversity_figures(document: dict[str, Any], directory: Path) -> list[Path]:

@@ -9,7 +9,7 @@ from typing import Any
 from lm_eval_passk.analysis.lengths import PERCENTILES, SUBSETS
 from lm_eval_passk.analysis.perplexity import _series as labelled_summaries
 from lm_eval_passk.analysis.plots import _pyplot, _save
-from lm_eval_passk.analysis.render import _csv, _grid
+from lm_eval_passk.analysis.render import _csv, _grid, write_optional_table
 
 
 def _number(value: float | None) -> str:
@@ -80,12 +80,7 @@ def lengths_csv(document: dict[str, Any]) -> str | None:
 
 def write_csv(document: dict[str, Any], directory: Path, kind: str) -> list[Path]:
     """`<kind>_lengths.csv`."""
-    table = lengths_csv(document)
-    if table is None:
-        return []
-    path = directory / f"{kind}_lengths.csv"
-    path.write_text(table)
-    return [path]
+    return write_optional_table(lengths_csv(document), directory / f"{kind}_lengths.csv")
 
 
 def lengths_figures(document: dict[str, Any], directory: Path) -> list[Path]:
